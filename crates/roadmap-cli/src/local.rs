@@ -1,0 +1,680 @@
+//! Commands that work on the local project only: issues, milestones, roadmaps, search,
+//! index and watch.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use futures::StreamExt;
+use roadmap_index::{Index, IssueQuery, IssueRow, SortKey, StatusFilter};
+use roadmap_model::{Issue, ItemId, Milestone, Priority, Roadmap, Status, Timestamp};
+use roadmap_store::{ItemFile, Kind, Store};
+
+use crate::render::{clip, table};
+use crate::{IssueCmd, IssueFields, MilestoneCmd, RoadmapCmd};
+
+/// Opens the index; if SQLite cannot be used at all, `None` (callers fall back to scanning).
+pub async fn open_index(store: &Store) -> Option<Index> {
+    match Index::open(store).await {
+        Ok((index, report)) => {
+            if let Some(reason) = &report.rebuild_reason
+                && reason != "requested"
+                && report.updated > 0
+            {
+                tracing::info!("index rebuilt: {reason}");
+            }
+            for s in &report.skipped {
+                tracing::warn!("skipped {s}");
+            }
+            Some(index)
+        }
+        Err(e) => {
+            tracing::warn!("the index cannot be used ({e}); reading the files instead");
+            None
+        }
+    }
+}
+
+fn new_id(store: &Store, kind: Kind) -> ItemId {
+    loop {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let seed = nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ u64::from(std::process::id()).rotate_left(17);
+        let id = ItemId::from_entropy(seed);
+        if !store.path_of(kind, &id).exists() {
+            return id;
+        }
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_unix(chrono::Utc::now().timestamp()).unwrap_or(Timestamp(chrono::Utc::now()))
+}
+
+/// Resolves an id or `#number` to an issue file.
+pub async fn resolve_issue(
+    store: &Store,
+    index: Option<&Index>,
+    key: &str,
+) -> Result<ItemFile<Issue>> {
+    if let Ok(id) = ItemId::new(key) {
+        let path = store.path_of(Kind::Issue, &id);
+        if path.exists() {
+            return Ok(store.load(&path)?);
+        }
+    }
+    if let Some(index) = index {
+        if let Some(path) = index.find_issue(key).await? {
+            return Ok(store.load(&path)?);
+        }
+    } else if let Ok(n) = key.trim_start_matches('#').parse::<u64>() {
+        for f in store.load_all::<Issue>()?.items {
+            if f.item().number() == Some(n) {
+                return Ok(f);
+            }
+        }
+    }
+    bail!("no issue `{key}` (give its id, or #NUMBER on GitHub)")
+}
+
+fn apply_fields(issue: &mut Issue, f: &IssueFields) -> Result<()> {
+    if let Some(t) = &f.title {
+        issue.title = t.clone();
+    }
+    if let Some(s) = &f.status {
+        issue.status = s.parse()?;
+    }
+    if let Some(p) = &f.priority {
+        issue.priority = p.parse()?;
+    }
+    for l in &f.label {
+        if !issue.labels.iter().any(|x| x == l) {
+            issue.labels.push(l.clone());
+        }
+    }
+    issue.labels.retain(|l| !f.remove_label.contains(l));
+    for a in &f.assignee {
+        if !issue.assignees.iter().any(|x| x == a) {
+            issue.assignees.push(a.clone());
+        }
+    }
+    issue.assignees.retain(|a| !f.remove_assignee.contains(a));
+    if let Some(m) = &f.milestone {
+        issue.milestone = if m.is_empty() { None } else { Some(m.clone()) };
+    }
+    if let Some(e) = f.estimate {
+        issue.estimate = Some(e);
+    }
+    if let Some(p) = f.progress {
+        if p > 100 {
+            bail!("--progress must be 0-100, got {p}");
+        }
+        issue.progress = Some(p);
+    }
+    for d in &f.depends_on {
+        if !issue.depends_on.contains(d) {
+            issue.depends_on.push(d.clone());
+        }
+    }
+    for b in &f.blocks {
+        if !issue.blocks.contains(b) {
+            issue.blocks.push(b.clone());
+        }
+    }
+    if let Some(b) = &f.body {
+        issue.body = if b.ends_with('\n') || b.is_empty() {
+            b.clone()
+        } else {
+            format!("{b}\n")
+        };
+    }
+    Ok(())
+}
+
+fn fields_empty(f: &IssueFields) -> bool {
+    f.title.is_none()
+        && f.status.is_none()
+        && f.priority.is_none()
+        && f.label.is_empty()
+        && f.remove_label.is_empty()
+        && f.assignee.is_empty()
+        && f.remove_assignee.is_empty()
+        && f.milestone.is_none()
+        && f.estimate.is_none()
+        && f.progress.is_none()
+        && f.depends_on.is_empty()
+        && f.blocks.is_empty()
+        && f.body.is_none()
+}
+
+pub async fn issue(
+    store: &Store,
+    cmd: IssueCmd,
+    editor: Option<&str>,
+    out: &mut impl Write,
+) -> Result<()> {
+    match cmd {
+        IssueCmd::Create {
+            new_title,
+            fields,
+            json,
+        } => {
+            let mut issue = Issue::new(new_id(store, Kind::Issue), new_title);
+            apply_fields(&mut issue, &fields)?;
+            let t = now();
+            issue.created = Some(t);
+            issue.updated = Some(t);
+            let file = store.create(issue)?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&issue_json(&file))?)?;
+            } else {
+                writeln!(
+                    out,
+                    "created issue {} ({})",
+                    file.item().id,
+                    file.path.display()
+                )?;
+            }
+        }
+        IssueCmd::List { filter, json } => {
+            let q = filter.to_query()?;
+            let index = open_index(store).await;
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            let mut json_rows: Vec<IssueRow> = Vec::new();
+            let mut push = |r: IssueRow| {
+                if json {
+                    json_rows.push(r);
+                } else {
+                    rows.push(vec![
+                        r.id,
+                        r.number.map(|n| format!("#{n}")).unwrap_or_default(),
+                        r.status,
+                        r.priority,
+                        r.milestone.unwrap_or_default(),
+                        r.assignees.join(","),
+                        clip(&r.title, 70),
+                    ]);
+                }
+            };
+            match &index {
+                Some(index) => {
+                    let mut stream = index.list_issues(&q);
+                    while let Some(r) = stream.next().await {
+                        push(r?);
+                    }
+                }
+                None => {
+                    let (found, skipped) = roadmap_index::scan_issues(store, &q)?;
+                    for s in skipped {
+                        tracing::warn!("skipped {s}");
+                    }
+                    found.into_iter().for_each(&mut push);
+                }
+            }
+            if json {
+                serde_json::to_writer(&mut *out, &json_rows)?;
+                writeln!(out)?;
+            } else {
+                table(
+                    out,
+                    &[
+                        "id",
+                        "#",
+                        "status",
+                        "priority",
+                        "milestone",
+                        "assignees",
+                        "title",
+                    ],
+                    &rows,
+                )?;
+            }
+        }
+        IssueCmd::Show { id, json } => {
+            let index = open_index(store).await;
+            let file = resolve_issue(store, index.as_ref(), &id).await?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&issue_json(&file))?)?;
+            } else {
+                write!(out, "{}", file.render())?;
+                let comments = crate::comments_path(store, file.item());
+                if let Ok(text) = fs_err::read_to_string(&comments) {
+                    writeln!(out, "\n<!-- comments: {} -->\n{text}", comments.display())?;
+                }
+            }
+        }
+        IssueCmd::Edit { id, fields } => {
+            let index = open_index(store).await;
+            let mut file = resolve_issue(store, index.as_ref(), &id).await?;
+            if fields_empty(&fields) {
+                edit_in_editor(&file.path, editor)?;
+                let reread: ItemFile<Issue> = store.load(&file.path).with_context(
+                    || "the edited file is not valid; fix it and run `roadmap index check`",
+                )?;
+                writeln!(out, "edited issue {}", reread.item().id)?;
+            } else {
+                apply_fields(file.item_mut(), &fields)?;
+                file.item_mut().updated = Some(now());
+                store.save(&mut file)?;
+                writeln!(out, "updated issue {}", file.item().id)?;
+            }
+        }
+        IssueCmd::Close { id } => set_status(store, &id, Status::Done, out).await?,
+        IssueCmd::Reopen { id } => set_status(store, &id, Status::Todo, out).await?,
+    }
+    Ok(())
+}
+
+async fn set_status(store: &Store, id: &str, status: Status, out: &mut impl Write) -> Result<()> {
+    let index = open_index(store).await;
+    let mut file = resolve_issue(store, index.as_ref(), id).await?;
+    file.item_mut().status = status;
+    file.item_mut().updated = Some(now());
+    store.save(&mut file)?;
+    writeln!(out, "issue {} is now {status}", file.item().id)?;
+    Ok(())
+}
+
+fn issue_json(file: &ItemFile<Issue>) -> serde_json::Value {
+    let mut v = serde_json::to_value(file.item()).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("body".into(), file.item().body.clone().into());
+        m.insert("path".into(), file.path.display().to_string().into());
+    }
+    v
+}
+
+fn edit_in_editor(path: &Path, editor: Option<&str>) -> Result<()> {
+    let editor = editor
+        .map(str::to_owned)
+        .or_else(|| std::env::var("VISUAL").ok())
+        .or_else(|| std::env::var("EDITOR").ok())
+        .unwrap_or_else(|| "vi".into());
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().context("empty editor command")?;
+    let status = std::process::Command::new(program)
+        .args(parts)
+        .arg(path)
+        .status()
+        .with_context(|| format!("starting editor `{editor}`"))?;
+    if !status.success() {
+        bail!("editor `{editor}` exited with {status}");
+    }
+    Ok(())
+}
+
+pub async fn milestone(store: &Store, cmd: MilestoneCmd, out: &mut impl Write) -> Result<()> {
+    match cmd {
+        MilestoneCmd::Create {
+            title,
+            due,
+            description,
+        } => {
+            let mut m = Milestone::new(new_id(store, Kind::Milestone), title);
+            if let Some(d) = due {
+                m.due = Some(Timestamp::parse(&d)?);
+            }
+            m.created = Some(now());
+            m.body = description.map(|d| format!("{d}\n")).unwrap_or_default();
+            let f = store.create(m)?;
+            writeln!(
+                out,
+                "created milestone {} ({})",
+                f.item().id,
+                f.path.display()
+            )?;
+        }
+        MilestoneCmd::List { json } => {
+            let report = store.load_all::<Milestone>()?;
+            for s in &report.skipped {
+                tracing::warn!("skipped {s}");
+            }
+            if json {
+                let v: Vec<_> = report
+                    .items
+                    .iter()
+                    .map(|f| serde_json::to_value(f.item()).unwrap_or_default())
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string(&v)?)?;
+            } else {
+                let rows: Vec<Vec<String>> = report
+                    .items
+                    .iter()
+                    .map(|f| {
+                        let m = f.item();
+                        vec![
+                            m.id.to_string(),
+                            m.remote
+                                .as_ref()
+                                .map(|r| format!("#{}", r.number))
+                                .unwrap_or_default(),
+                            m.state.as_str().into(),
+                            m.due
+                                .map(|d| d.0.format("%Y-%m-%d").to_string())
+                                .unwrap_or_default(),
+                            clip(&m.title, 60),
+                        ]
+                    })
+                    .collect();
+                table(out, &["id", "#", "state", "due", "title"], &rows)?;
+            }
+        }
+        MilestoneCmd::Show { id } => {
+            let f = find_milestone(store, &id)?;
+            write!(out, "{}", f.render())?;
+        }
+        MilestoneCmd::Status { title, json } => {
+            let Some(index) = open_index(store).await else {
+                bail!("milestone status needs the index, which cannot be opened")
+            };
+            let title = title.map(|t| {
+                find_milestone(store, &t)
+                    .map(|f| f.item().title.clone())
+                    .unwrap_or(t)
+            });
+            let progress = index.milestone_progress(title.as_deref()).await?;
+            if title.is_some() && progress.is_empty() {
+                bail!("no milestone `{}`", title.unwrap_or_default());
+            }
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&progress)?)?;
+            } else {
+                let rows: Vec<Vec<String>> = progress
+                    .iter()
+                    .map(|p| {
+                        let pct = if p.total == 0 {
+                            0
+                        } else {
+                            p.done * 100 / p.total
+                        };
+                        vec![
+                            clip(&p.title, 40),
+                            format!("{}/{}", p.done, p.total),
+                            format!("{pct}%"),
+                            bar(pct),
+                            format!("{:.1}h", p.estimate),
+                            p.by_status
+                                .iter()
+                                .map(|(s, n)| format!("{s}:{n}"))
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                        ]
+                    })
+                    .collect();
+                table(
+                    out,
+                    &[
+                        "milestone",
+                        "done",
+                        "%",
+                        "progress",
+                        "estimate",
+                        "by status",
+                    ],
+                    &rows,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bar(pct: i64) -> String {
+    let filled = (pct / 5) as usize;
+    format!(
+        "[{}{}]",
+        "#".repeat(filled),
+        "-".repeat(20 - filled.min(20))
+    )
+}
+
+fn find_milestone(store: &Store, key: &str) -> Result<ItemFile<Milestone>> {
+    if let Ok(id) = ItemId::new(key) {
+        let p = store.path_of(Kind::Milestone, &id);
+        if p.exists() {
+            return Ok(store.load(&p)?);
+        }
+    }
+    let all = store.load_all::<Milestone>()?;
+    all.items
+        .into_iter()
+        .find(|f| {
+            f.item().title == key
+                || f.item()
+                    .remote
+                    .as_ref()
+                    .is_some_and(|r| format!("#{}", r.number) == key)
+        })
+        .with_context(|| format!("no milestone `{key}` (give its id or title)"))
+}
+
+pub async fn roadmap(store: &Store, cmd: RoadmapCmd, out: &mut impl Write) -> Result<()> {
+    match cmd {
+        RoadmapCmd::Create {
+            title,
+            milestone,
+            owner,
+        } => {
+            for m in &milestone {
+                find_milestone(store, m)?;
+            }
+            let r = Roadmap {
+                id: new_id(store, Kind::Roadmap),
+                title,
+                milestones: milestone,
+                owner,
+                created: Some(now()),
+                body: String::new(),
+            };
+            let f = store.create(r)?;
+            writeln!(
+                out,
+                "created roadmap {} ({})",
+                f.item().id,
+                f.path.display()
+            )?;
+        }
+        RoadmapCmd::List { json } => {
+            let report = store.load_all::<Roadmap>()?;
+            if json {
+                let v: Vec<_> = report
+                    .items
+                    .iter()
+                    .map(|f| serde_json::to_value(f.item()).unwrap_or_default())
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string(&v)?)?;
+            } else {
+                let rows: Vec<Vec<String>> = report
+                    .items
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.item().id.to_string(),
+                            f.item().milestones.len().to_string(),
+                            clip(&f.item().title, 60),
+                        ]
+                    })
+                    .collect();
+                table(out, &["id", "milestones", "title"], &rows)?;
+            }
+        }
+        RoadmapCmd::Show { id } => {
+            let id = ItemId::new(id)?;
+            let f = store.get::<Roadmap>(&id)?;
+            write!(out, "{}", f.render())?;
+            if let Some(index) = open_index(store).await {
+                writeln!(out)?;
+                for m in &f.item().milestones {
+                    for p in index.milestone_progress(Some(m)).await? {
+                        writeln!(
+                            out,
+                            "{:<30} {}/{} done",
+                            clip(&p.title, 30),
+                            p.done,
+                            p.total
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn search(
+    store: &Store,
+    query: &str,
+    limit: u64,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let hits = match open_index(store).await {
+        Some(index) => index.search(query, limit).await?,
+        None => {
+            let q = IssueQuery {
+                text: Some(query.to_owned()),
+                limit: Some(limit),
+                ..IssueQuery::default()
+            };
+            roadmap_index::scan_issues(store, &q)?
+                .0
+                .into_iter()
+                .map(|row| roadmap_index::SearchHit {
+                    row,
+                    snippet: String::new(),
+                })
+                .collect()
+        }
+    };
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&hits)?)?;
+    } else {
+        let rows: Vec<Vec<String>> = hits
+            .into_iter()
+            .map(|h| {
+                vec![
+                    h.row.id,
+                    h.row.status,
+                    clip(&h.row.title, 50),
+                    clip(&h.snippet, 80),
+                ]
+            })
+            .collect();
+        table(out, &["id", "status", "title", "match"], &rows)?;
+    }
+    Ok(())
+}
+
+pub async fn index_cmd(store: &Store, rebuild: bool, out: &mut impl Write) -> Result<bool> {
+    let (index, opened) = Index::open(store).await?;
+    let report = if rebuild {
+        index.rebuild().await?
+    } else {
+        opened
+    };
+    let (issues, milestones, roadmaps, bad) = index.counts().await?;
+    let integrity = index.integrity_check().await?;
+    writeln!(out, "index: {}", store.layout().index().display())?;
+    writeln!(out, "integrity: {integrity}")?;
+    if let Some(r) = &report.rebuild_reason {
+        writeln!(out, "rebuilt: {r}")?;
+    }
+    writeln!(
+        out,
+        "files read: {}, removed: {}, unchanged: {}",
+        report.updated, report.removed, report.unchanged
+    )?;
+    writeln!(
+        out,
+        "indexed: {issues} issues, {milestones} milestones, {roadmaps} roadmaps"
+    )?;
+    for s in &report.skipped {
+        writeln!(out, "skipped: {s}")?;
+    }
+    index.close().await;
+    Ok(integrity == "ok" && bad == 0)
+}
+
+pub async fn watch(store: &Store, out: &mut impl Write) -> Result<()> {
+    let (index, report) = Index::open(store).await?;
+    writeln!(
+        out,
+        "watching {} ({} files indexed); Ctrl-C to stop",
+        store.layout().dir().display(),
+        report.updated + report.unchanged
+    )?;
+    out.flush()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _watcher =
+        roadmap_index::IndexWatcher::start(index, std::time::Duration::from_millis(100), tx)?;
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(roadmap_index::WatchEvent::Reconciled(r)) => {
+                    writeln!(out, "reindexed: {} changed, {} removed", r.updated, r.removed)?;
+                    for s in r.skipped { writeln!(out, "skipped: {s}")?; }
+                    out.flush()?;
+                }
+                Some(roadmap_index::WatchEvent::Failed(e)) => tracing::warn!("reconcile failed: {e}"),
+                Some(_) => {}
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    Ok(())
+}
+
+/// Filters for `issue list`.
+#[derive(Debug, clap::Args)]
+pub struct ListFilter {
+    /// Status: todo, in-progress, blocked, review, done, or open (not done) / closed; repeatable.
+    #[arg(long, short)]
+    pub status: Vec<String>,
+    /// Priority: low, medium, high, critical.
+    #[arg(long, short)]
+    pub priority: Option<String>,
+    /// Assigned to this login.
+    #[arg(long, short)]
+    pub assignee: Option<String>,
+    /// In this milestone (title).
+    #[arg(long, short)]
+    pub milestone: Option<String>,
+    /// Has this label; repeatable (all must match).
+    #[arg(long, short)]
+    pub label: Vec<String>,
+    /// Words in the title or body.
+    #[arg(long, short)]
+    pub text: Option<String>,
+    /// Order: id, priority, updated, created, title, number.
+    #[arg(long, default_value = "id")]
+    pub sort: String,
+    /// At most this many issues.
+    #[arg(long, short = 'n')]
+    pub limit: Option<u64>,
+}
+
+impl ListFilter {
+    pub fn to_query(&self) -> Result<IssueQuery> {
+        Ok(IssueQuery {
+            status: self
+                .status
+                .iter()
+                .map(|s| s.parse::<StatusFilter>())
+                .collect::<Result<_, _>>()?,
+            priority: self
+                .priority
+                .as_deref()
+                .map(str::parse::<Priority>)
+                .transpose()?,
+            assignee: self.assignee.clone(),
+            milestone: self.milestone.clone(),
+            labels: self.label.clone(),
+            text: self.text.clone(),
+            sort: self.sort.parse::<SortKey>().map_err(anyhow::Error::msg)?,
+            limit: self.limit,
+        })
+    }
+}

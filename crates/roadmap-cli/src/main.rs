@@ -1,0 +1,448 @@
+//! `roadmap`: GitHub issues as Markdown files, indexed in SQLite, synced both ways.
+//!
+//! This binary is thin: it parses arguments, loads configuration, finds the token, calls the
+//! library crates and renders what they return. Only here are the environment read, output
+//! printed and exit codes chosen: 0 ok, 1 failure, 2 usage (3 a partial sync).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod config;
+mod local;
+mod render;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use roadmap_model::Issue;
+use roadmap_store::Store;
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "roadmap",
+    version,
+    about = "GitHub issues as Markdown files, indexed and synced"
+)]
+struct Cli {
+    /// Project folder (default: the current folder or the nearest parent holding .roadmap/).
+    #[arg(long, short = 'C', global = true)]
+    dir: Option<PathBuf>,
+    /// More logging (-v info, -vv debug).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Create .roadmap/ in the project folder.
+    Init {
+        /// GitHub repository OWNER/NAME to record in the config.
+        #[arg(long)]
+        repo: Option<String>,
+    },
+    /// Create, list, show and edit issues.
+    #[command(subcommand)]
+    Issue(IssueCmd),
+    /// Create, list and follow milestones.
+    #[command(subcommand)]
+    Milestone(MilestoneCmd),
+    /// Group milestones into roadmaps.
+    #[command(subcommand)]
+    Roadmap(RoadmapCmd),
+    /// Full-text search over issue titles and bodies.
+    Search {
+        /// Words to find.
+        query: String,
+        /// At most this many hits.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: u64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Maintain the SQLite index.
+    #[command(subcommand)]
+    Index(IndexCmd),
+    /// Read and change configuration.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Keep the index in step with the files as they change.
+    Watch,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IssueFields {
+    /// New title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Status: todo, in-progress, blocked, review, done.
+    #[arg(long, short)]
+    pub status: Option<String>,
+    /// Priority: low, medium, high, critical.
+    #[arg(long, short)]
+    pub priority: Option<String>,
+    /// Add a label; repeatable.
+    #[arg(long, short)]
+    pub label: Vec<String>,
+    /// Remove a label; repeatable.
+    #[arg(long)]
+    pub remove_label: Vec<String>,
+    /// Add an assignee; repeatable.
+    #[arg(long, short)]
+    pub assignee: Vec<String>,
+    /// Remove an assignee; repeatable.
+    #[arg(long)]
+    pub remove_assignee: Vec<String>,
+    /// Milestone title ("" to clear).
+    #[arg(long, short)]
+    pub milestone: Option<String>,
+    /// Estimate in hours.
+    #[arg(long)]
+    pub estimate: Option<f64>,
+    /// Percent done.
+    #[arg(long)]
+    pub progress: Option<u8>,
+    /// Depends on this issue; repeatable.
+    #[arg(long)]
+    pub depends_on: Vec<String>,
+    /// Blocks this issue; repeatable.
+    #[arg(long)]
+    pub blocks: Vec<String>,
+    /// Markdown body.
+    #[arg(long, short)]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssueCmd {
+    /// Create an issue.
+    Create {
+        /// Title.
+        #[arg(value_name = "TITLE")]
+        new_title: String,
+        #[command(flatten)]
+        fields: IssueFields,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List issues, filtered and sorted.
+    #[command(alias = "ls")]
+    List {
+        #[command(flatten)]
+        filter: local::ListFilter,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one issue (by id or #NUMBER).
+    Show {
+        /// Id or #NUMBER.
+        id: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Edit an issue: with field flags, or in $EDITOR without.
+    Edit {
+        /// Id or #NUMBER.
+        id: String,
+        #[command(flatten)]
+        fields: IssueFields,
+    },
+    /// Mark an issue done.
+    Close {
+        /// Id or #NUMBER.
+        id: String,
+    },
+    /// Mark an issue todo again.
+    Reopen {
+        /// Id or #NUMBER.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MilestoneCmd {
+    /// Create a milestone.
+    Create {
+        /// Title.
+        title: String,
+        /// Due date (YYYY-MM-DD).
+        #[arg(long)]
+        due: Option<String>,
+        /// Description.
+        #[arg(long, short)]
+        description: Option<String>,
+    },
+    /// List milestones.
+    #[command(alias = "ls")]
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one milestone (id or title).
+    Show {
+        /// Id or title.
+        id: String,
+    },
+    /// Progress of one or every milestone, from its issues.
+    Status {
+        /// Id or title (default: all).
+        title: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoadmapCmd {
+    /// Create a roadmap from milestones.
+    Create {
+        /// Title.
+        title: String,
+        /// A milestone (id or title); repeatable, in order.
+        #[arg(long, short)]
+        milestone: Vec<String>,
+        /// Owner.
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// List roadmaps.
+    #[command(alias = "ls")]
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a roadmap and the progress of its milestones.
+    Show {
+        /// Id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexCmd {
+    /// Drop the index and rebuild it from the files.
+    Rebuild,
+    /// Reconcile with the files, run SQLite's integrity check, report bad files (exit 1 if any).
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCmd {
+    /// Print one value.
+    Get {
+        /// Key.
+        key: String,
+    },
+    /// Set a value in .roadmap/config.toml (or the user file with --user).
+    Set {
+        /// Key.
+        key: String,
+        /// Value.
+        value: String,
+        /// Write the user file instead of the project's.
+        #[arg(long)]
+        user: bool,
+    },
+    /// Every key with its value and where it came from.
+    Show,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROADMAP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn project_root(cli_dir: Option<&Path>) -> Result<PathBuf> {
+    match cli_dir {
+        Some(d) => Ok(d.to_owned()),
+        None => std::env::current_dir().context("reading the current folder"),
+    }
+}
+
+fn open_store(cli_dir: Option<&Path>) -> Result<Store> {
+    let root = project_root(cli_dir)?;
+    Ok(match cli_dir {
+        Some(d) => Store::open(d)?,
+        None => Store::discover(&root)?,
+    })
+}
+
+/// Where an issue's GitHub comments are kept: `.roadmap/comments/<id>.md`.
+pub fn comments_path(store: &Store, issue: &Issue) -> PathBuf {
+    store
+        .layout()
+        .comments_dir()
+        .join(format!("{}.md", issue.id))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let dir = cli.dir.as_deref();
+    let code = match cli.cmd {
+        Cmd::Init { repo } => {
+            let root = project_root(dir)?;
+            let mut config =
+                String::from("# roadmap project settings; see `roadmap config show`.\n");
+            if let Some(r) = &repo {
+                config.push_str(&format!("repo = {}\n", toml::Value::String(r.clone())));
+            }
+            let store = Store::init(&root, &config)?;
+            writeln!(out, "initialised {}", store.layout().dir().display())?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Issue(cmd) => {
+            let store = open_store(dir)?;
+            let config = Config::load(Some(store.layout().dir()), &[])?;
+            local::issue(&store, cmd, config.get("editor"), &mut out).await?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Milestone(cmd) => {
+            local::milestone(&open_store(dir)?, cmd, &mut out).await?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Roadmap(cmd) => {
+            local::roadmap(&open_store(dir)?, cmd, &mut out).await?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Search { query, limit, json } => {
+            local::search(&open_store(dir)?, &query, limit, json, &mut out).await?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Index(cmd) => {
+            let ok = local::index_cmd(
+                &open_store(dir)?,
+                matches!(cmd, IndexCmd::Rebuild),
+                &mut out,
+            )
+            .await?;
+            if ok || matches!(cmd, IndexCmd::Rebuild) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Cmd::Config(cmd) => {
+            let store = open_store(dir).ok();
+            let project_dir = store.as_ref().map(|s| s.layout().dir().to_owned());
+            let config = Config::load(project_dir.as_deref(), &[])?;
+            match cmd {
+                ConfigCmd::Get { key } => match config.get(&key) {
+                    Some(v) => writeln!(out, "{v}")?,
+                    None => {
+                        if !config.show().iter().any(|k| k.0 == key) {
+                            anyhow::bail!("unknown config key `{key}`");
+                        }
+                    }
+                },
+                ConfigCmd::Set { key, value, user } => {
+                    let path = if user {
+                        config::user_config_path()
+                            .context("no user config folder (set HOME or XDG_CONFIG_HOME)")?
+                    } else {
+                        config.project_file.clone().context(
+                            "not in a roadmap project (run `roadmap init`, or use --user)",
+                        )?
+                    };
+                    config::set_in_file(&path, &key, &value)?;
+                    writeln!(out, "{key} = {value} ({})", path.display())?;
+                }
+                ConfigCmd::Show => {
+                    let rows: Vec<Vec<String>> = config
+                        .show()
+                        .into_iter()
+                        .map(|(k, v, s, help)| {
+                            vec![
+                                k.to_owned(),
+                                v.unwrap_or_else(|| "(unset)".into()),
+                                s.map_or("", |s| s.as_str()).to_owned(),
+                                help.to_owned(),
+                            ]
+                        })
+                        .collect();
+                    render::table(&mut out, &["key", "value", "source", "meaning"], &rows)?;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Watch => {
+            local::watch(&open_store(dir)?, &mut out).await?;
+            ExitCode::SUCCESS
+        }
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,78 @@
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    error TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS issues (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    priority_rank INTEGER NOT NULL,
+    milestone TEXT,
+    estimate REAL,
+    progress INTEGER,
+    created TEXT,
+    updated TEXT,
+    number INTEGER,
+    remote_state TEXT,
+    labels TEXT NOT NULL,
+    assignees TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS issues_status ON issues(status, priority_rank);
+CREATE INDEX IF NOT EXISTS issues_priority ON issues(priority_rank);
+CREATE INDEX IF NOT EXISTS issues_milestone ON issues(milestone);
+CREATE INDEX IF NOT EXISTS issues_updated ON issues(updated);
+CREATE INDEX IF NOT EXISTS issues_number ON issues(number);
+
+CREATE TABLE IF NOT EXISTS issue_labels (
+    label TEXT NOT NULL COLLATE NOCASE,
+    issue INTEGER NOT NULL,
+    PRIMARY KEY (label, issue)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS issue_labels_issue ON issue_labels(issue);
+
+CREATE TABLE IF NOT EXISTS issue_assignees (
+    login TEXT NOT NULL COLLATE NOCASE,
+    issue INTEGER NOT NULL,
+    PRIMARY KEY (login, issue)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS issue_assignees_issue ON issue_assignees(issue);
+
+CREATE VIRTUAL TABLE IF NOT EXISTS issues_fts USING fts5(
+    title, body, content='issues', content_rowid='rowid', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS issues_ai AFTER INSERT ON issues BEGIN
+    INSERT INTO issues_fts(rowid, title, body) VALUES (new.rowid, new.title, new.body);
+END;
+CREATE TRIGGER IF NOT EXISTS issues_ad AFTER DELETE ON issues BEGIN
+    INSERT INTO issues_fts(issues_fts, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
+    DELETE FROM issue_labels WHERE issue = old.rowid;
+    DELETE FROM issue_assignees WHERE issue = old.rowid;
+END;
+
+CREATE TABLE IF NOT EXISTS milestones (
+    id TEXT PRIMARY KEY COLLATE NOCASE,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    state TEXT NOT NULL,
+    due TEXT,
+    number INTEGER,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS milestones_title ON milestones(title);
+
+CREATE TABLE IF NOT EXISTS roadmaps (
+    id TEXT PRIMARY KEY COLLATE NOCASE,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    milestones TEXT NOT NULL,
+    owner TEXT,
+    body TEXT NOT NULL
+);

@@ -1,0 +1,19 @@
+//! Domain types of roadmap: issues, milestones, roadmaps, labels, comments, and the
+//! [`Tracker`] trait through which the sync engine reaches a remote issue tracker.
+//!
+//! This crate does no IO: it holds plain data, parsing of the small value types
+//! (status, priority, ids) and the trait. Every other crate depends on it.
+
+mod item;
+mod tracker;
+mod values;
+
+pub use item::{Comment, Issue, Label, Milestone, MilestoneState, RemoteRef, Roadmap};
+pub use tracker::{
+    EndpointMetrics, ListOptions, ListStats, Page, RemoteComment, RemoteIssue, RemoteLabel,
+    RemoteMilestone, RemoteState, TrackerError, TrackerMetrics,
+};
+pub use tracker::{
+    IssuePatch, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Tracker,
+};
+pub use values::{ItemId, ParseValueError, Priority, Status, Timestamp};

@@ -1,0 +1,414 @@
+//! The [`Tracker`] trait: what the sync engine needs from a remote issue tracker, in the
+//! tracker's own terms (numbers, remote ids), with no HTTP or client types.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+
+use crate::values::Timestamp;
+
+/// `open` or `closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum RemoteState {
+    /// Open.
+    Open,
+    /// Closed.
+    Closed,
+}
+
+impl RemoteState {
+    /// The text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemoteState::Open => "open",
+            RemoteState::Closed => "closed",
+        }
+    }
+}
+
+/// An issue as the tracker has it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteIssue {
+    /// Number in the repository.
+    pub number: u64,
+    /// Database id.
+    pub id: u64,
+    /// GraphQL node id.
+    pub node_id: String,
+    /// Title.
+    pub title: String,
+    /// Markdown body.
+    pub body: String,
+    /// Open or closed.
+    pub state: RemoteState,
+    /// Why it was closed or reopened.
+    pub state_reason: Option<String>,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Assignee logins.
+    pub assignees: Vec<String>,
+    /// Milestone number.
+    pub milestone: Option<u64>,
+    /// Author login.
+    pub author: String,
+    /// Number of comments.
+    pub comments: u64,
+    /// Web URL.
+    pub html_url: String,
+    /// API URL of the repository that holds it (differs after a transfer).
+    pub repository_url: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Last updated; GitHub gives whole seconds.
+    pub updated_at: Timestamp,
+    /// Closed.
+    pub closed_at: Option<Timestamp>,
+}
+
+/// A milestone as the tracker has it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteMilestone {
+    /// Number in the repository.
+    pub number: u64,
+    /// Database id.
+    pub id: u64,
+    /// GraphQL node id.
+    pub node_id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Open or closed.
+    pub state: RemoteState,
+    /// Due date.
+    pub due_on: Option<Timestamp>,
+    /// Web URL.
+    pub html_url: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Last updated.
+    pub updated_at: Timestamp,
+}
+
+/// A label as the tracker has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteLabel {
+    /// Database id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Hex colour without `#`.
+    pub color: String,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// A comment as the tracker has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteComment {
+    /// Database id.
+    pub id: u64,
+    /// The issue it belongs to.
+    pub issue_number: u64,
+    /// Author login.
+    pub author: String,
+    /// Markdown text.
+    pub body: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Last updated.
+    pub updated_at: Timestamp,
+}
+
+/// One page of a listing, in the order GitHub numbers them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// 1-based page number.
+    pub number: u32,
+    /// How many pages the listing has, once known.
+    pub last: Option<u32>,
+    /// The items that parsed.
+    pub items: Vec<T>,
+    /// Items skipped on purpose (pull requests in the issue list).
+    pub skipped: u32,
+    /// Items that could not be parsed: `(what, reason)`; reported, never silently dropped.
+    pub rejected: Vec<(String, String)>,
+    /// Served from the conditional cache after a 304.
+    pub not_modified: bool,
+}
+
+/// Options of an issue or comment listing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListOptions {
+    /// Only items updated at or after this time.
+    pub since: Option<Timestamp>,
+}
+
+/// What a listing cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ListStats {
+    /// Pages fetched.
+    pub pages: u32,
+    /// Pages answered 304.
+    pub not_modified: u32,
+}
+
+/// Fields of a new issue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NewIssue {
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Assignee logins.
+    pub assignees: Vec<String>,
+    /// Milestone number.
+    pub milestone: Option<u64>,
+}
+
+/// Fields of an issue update; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IssuePatch {
+    /// Title.
+    pub title: Option<String>,
+    /// Body.
+    pub body: Option<String>,
+    /// Open or closed.
+    pub state: Option<RemoteState>,
+    /// Why closed or reopened.
+    pub state_reason: Option<String>,
+    /// Replaces the label set.
+    pub labels: Option<Vec<String>>,
+    /// Replaces the assignees.
+    pub assignees: Option<Vec<String>>,
+    /// `Some(None)` removes the milestone.
+    pub milestone: Option<Option<u64>>,
+}
+
+/// Fields of a new milestone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NewMilestone {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Due date.
+    pub due_on: Option<Timestamp>,
+}
+
+/// Fields of a milestone update.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MilestonePatch {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Open or closed.
+    pub state: Option<RemoteState>,
+    /// Due date.
+    pub due_on: Option<Timestamp>,
+}
+
+/// Fields of a new label.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NewLabel {
+    /// Name.
+    pub name: String,
+    /// Hex colour without `#`.
+    pub color: String,
+    /// Description.
+    pub description: Option<String>,
+}
+
+/// Fields of a new comment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NewComment {
+    /// Markdown text.
+    pub body: String,
+}
+
+/// A classified tracker failure, so that callers can decide what to retry.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrackerError {
+    /// The item or repository does not exist (or is private).
+    #[error("{what}: not found")]
+    NotFound {
+        /// What was asked for.
+        what: String,
+    },
+    /// The item was deleted (410).
+    #[error("{what}: gone (deleted on the remote)")]
+    Gone {
+        /// What was asked for.
+        what: String,
+    },
+    /// The item moved, e.g. an issue transferred to another repository (301).
+    #[error("{what}: moved to {location}")]
+    Moved {
+        /// What was asked for.
+        what: String,
+        /// The new location.
+        location: String,
+    },
+    /// No or a bad token (401).
+    #[error("{what}: unauthorized (check the token)")]
+    Unauthorized {
+        /// What was asked for.
+        what: String,
+    },
+    /// Not allowed (403 that is not a rate limit).
+    #[error("{what}: forbidden: {message}")]
+    Forbidden {
+        /// What was asked for.
+        what: String,
+        /// The tracker's message.
+        message: String,
+    },
+    /// A primary or secondary rate limit that waiting did not (or may not) clear.
+    #[error("{what}: rate limited; retry after {retry_at}")]
+    RateLimited {
+        /// What was asked for.
+        what: String,
+        /// When a retry may succeed.
+        retry_at: Timestamp,
+    },
+    /// The tracker refused the input (422), or silently dropped a field.
+    #[error("{what}: rejected: {message}")]
+    Validation {
+        /// What was asked for.
+        what: String,
+        /// The tracker's message with the offending fields.
+        message: String,
+    },
+    /// A failure that retries did not clear (5xx, timeout, reset, truncated body).
+    #[error("{what}: transient failure after retries: {message}")]
+    Transient {
+        /// What was asked for.
+        what: String,
+        /// The last failure.
+        message: String,
+    },
+    /// Anything else.
+    #[error("{what}: {message}")]
+    Other {
+        /// What was asked for.
+        what: String,
+        /// Description.
+        message: String,
+    },
+}
+
+/// Per-endpoint request accounting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EndpointMetrics {
+    /// Requests sent (each retry counts).
+    pub calls: u64,
+    /// Answers that were 304 Not Modified.
+    pub not_modified: u64,
+    /// Retries after a failure.
+    pub retries: u64,
+    /// Bytes of response bodies received.
+    pub bytes: u64,
+}
+
+/// A snapshot of what a tracker client has done.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TrackerMetrics {
+    /// By `METHOD endpoint`, e.g. `GET /repos/{o}/{r}/issues`.
+    pub endpoints: BTreeMap<String, EndpointMetrics>,
+    /// Times the client waited for a limit (pacing, retry-after, reset).
+    pub waits: u64,
+    /// Total time spent in those waits.
+    #[serde(with = "duration_ms")]
+    pub wait_time: Duration,
+    /// Last `x-ratelimit-remaining` seen.
+    pub rate_remaining: Option<u64>,
+    /// Last `x-ratelimit-limit` seen.
+    pub rate_limit: Option<u64>,
+    /// Last `x-ratelimit-reset` seen.
+    pub rate_reset: Option<Timestamp>,
+}
+
+impl TrackerMetrics {
+    /// Requests sent, all endpoints.
+    pub fn calls(&self) -> u64 {
+        self.endpoints.values().map(|e| e.calls).sum()
+    }
+    /// 304 answers, all endpoints.
+    pub fn not_modified(&self) -> u64 {
+        self.endpoints.values().map(|e| e.not_modified).sum()
+    }
+    /// Retries, all endpoints.
+    pub fn retries(&self) -> u64 {
+        self.endpoints.values().map(|e| e.retries).sum()
+    }
+}
+
+mod duration_ms {
+    use std::time::Duration;
+    pub(super) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+}
+
+/// A remote issue tracker, as the sync engine sees it. Implemented by the GitHub client;
+/// tests may implement it in memory.
+///
+/// Listings are streams of pages so that a caller can process page 1 while later pages are in
+/// flight; a listing that fails yields an `Err` and ends: a failed listing never looks like an
+/// empty one.
+pub trait Tracker: Send + Sync {
+    /// Issues (pull requests skipped and counted), `state=all`, sorted by `updated` ascending.
+    fn list_issues(
+        &self,
+        opts: ListOptions,
+    ) -> BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>>;
+    /// All milestones, open and closed.
+    fn list_milestones(&self) -> BoxStream<'_, Result<Page<RemoteMilestone>, TrackerError>>;
+    /// All labels.
+    fn list_labels(&self) -> BoxStream<'_, Result<Page<RemoteLabel>, TrackerError>>;
+    /// Repository-wide issue comments.
+    fn list_comments(
+        &self,
+        opts: ListOptions,
+    ) -> BoxStream<'_, Result<Page<RemoteComment>, TrackerError>>;
+    /// One issue by number.
+    fn get_issue(&self, number: u64) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>>;
+    /// Creates an issue; never creates it twice on an ambiguous failure.
+    fn create_issue(&self, issue: NewIssue) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>>;
+    /// Updates an issue and checks that the tracker kept every field sent.
+    fn update_issue(
+        &self,
+        number: u64,
+        patch: IssuePatch,
+    ) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>>;
+    /// Creates a milestone.
+    fn create_milestone(
+        &self,
+        milestone: NewMilestone,
+    ) -> BoxFuture<'_, Result<RemoteMilestone, TrackerError>>;
+    /// Updates a milestone.
+    fn update_milestone(
+        &self,
+        number: u64,
+        patch: MilestonePatch,
+    ) -> BoxFuture<'_, Result<RemoteMilestone, TrackerError>>;
+    /// Creates a label.
+    fn create_label(&self, label: NewLabel) -> BoxFuture<'_, Result<RemoteLabel, TrackerError>>;
+    /// Posts a comment on an issue.
+    fn create_comment(
+        &self,
+        issue_number: u64,
+        comment: NewComment,
+    ) -> BoxFuture<'_, Result<RemoteComment, TrackerError>>;
+    /// What the client has done so far.
+    fn metrics(&self) -> TrackerMetrics;
+}

@@ -1,0 +1,447 @@
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use roadmap_model::{Issue, ItemId, Milestone, Roadmap};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::frontmatter::{Document, SyntaxError};
+use crate::layout::{GITIGNORE, Kind, Layout};
+
+/// A failure of the store as a whole (not of one file's content).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No `.roadmap/` folder at the root.
+    #[error("no roadmap project at {0} (run `roadmap init`)")]
+    NotAProject(PathBuf),
+    /// Filesystem failure; the message names the path.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A write would go through a symlink or leave `.roadmap/`.
+    #[error("refusing to write {0}: it is a symlink or outside .roadmap/")]
+    UnsafePath(PathBuf),
+    /// An item with this id already exists.
+    #[error("{kind} {id} already exists at {path}")]
+    Exists {
+        /// Kind noun.
+        kind: &'static str,
+        /// The id.
+        id: ItemId,
+        /// Its file.
+        path: PathBuf,
+    },
+    /// No item with this id or number.
+    #[error("no {kind} `{key}`")]
+    NotFound {
+        /// Kind noun.
+        kind: &'static str,
+        /// What was looked up.
+        key: String,
+    },
+    /// A file could not be read as an item.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+/// A file that could not be read as an item: names the path, line and column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {}", path.display(), location(*line, *column), message)]
+pub struct LoadError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<u64>,
+    /// 1-based column, when known.
+    pub column: Option<u64>,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn location(line: Option<u64>, column: Option<u64>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    }
+}
+
+impl LoadError {
+    fn new(path: &Path, e: SyntaxError) -> Self {
+        LoadError {
+            path: path.to_owned(),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        }
+    }
+    fn plain(path: &Path, message: impl Into<String>) -> Self {
+        LoadError {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the filesystem says about a file, to tell whether it changed since last seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
+        FileStamp {
+            mtime_ns,
+            size: meta.len(),
+        }
+    }
+}
+
+/// A type stored as one file per item.
+pub trait StoredItem: Serialize + DeserializeOwned + Clone {
+    /// Its kind.
+    const KIND: Kind;
+    /// Its id (names the file).
+    fn id(&self) -> &ItemId;
+    /// Its Markdown body.
+    fn body(&self) -> &str;
+    /// Sets the body.
+    fn set_body(&mut self, body: String);
+}
+
+macro_rules! stored {
+    ($t:ty, $k:expr) => {
+        impl StoredItem for $t {
+            const KIND: Kind = $k;
+            fn id(&self) -> &ItemId {
+                &self.id
+            }
+            fn body(&self) -> &str {
+                &self.body
+            }
+            fn set_body(&mut self, body: String) {
+                self.body = body;
+            }
+        }
+    };
+}
+stored!(Issue, Kind::Issue);
+stored!(Milestone, Kind::Milestone);
+stored!(Roadmap, Kind::Roadmap);
+
+/// An item read from its file, with what is needed to write it back exactly.
+#[derive(Debug, Clone)]
+pub struct ItemFile<T> {
+    /// The file.
+    pub path: PathBuf,
+    /// Its stamp when read.
+    pub stamp: FileStamp,
+    doc: Document<T>,
+}
+
+impl<T: StoredItem> ItemFile<T> {
+    /// The item (with its body).
+    pub fn item(&self) -> &T {
+        &self.doc.value
+    }
+    /// Mutable access to the item; `render` then writes only what changed.
+    pub fn item_mut(&mut self) -> &mut T {
+        &mut self.doc.value
+    }
+    /// The file's text as it would be written now.
+    pub fn render(&self) -> String {
+        let mut doc = self.doc.clone();
+        doc.body = self.doc.value.body().to_owned();
+        doc.render()
+    }
+    /// Parses a file's text.
+    pub fn parse(path: &Path, text: &str, stamp: FileStamp) -> Result<Self, LoadError> {
+        let mut doc = Document::<T>::parse(text).map_err(|e| LoadError::new(path, e))?;
+        let body = std::mem::take(&mut doc.body);
+        doc.value.set_body(body.clone());
+        doc.body = body;
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if stem != doc.value.id().as_str() {
+            return Err(LoadError::plain(
+                path,
+                format!(
+                    "id `{}` does not match the file name `{stem}.md`",
+                    doc.value.id()
+                ),
+            ));
+        }
+        Ok(ItemFile {
+            path: path.to_owned(),
+            stamp,
+            doc,
+        })
+    }
+}
+
+/// What a scan of a folder found.
+#[derive(Debug, Default)]
+pub struct ScanReport<T> {
+    /// Items read, sorted by file name.
+    pub items: Vec<ItemFile<T>>,
+    /// Files skipped, each with its reason.
+    pub skipped: Vec<LoadError>,
+}
+
+/// A project's file store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    layout: Layout,
+}
+
+impl Store {
+    /// Opens the project at `root` (the folder holding `.roadmap/`).
+    pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let layout = Layout::new(root.as_ref());
+        if !layout.dir().is_dir() {
+            return Err(StoreError::NotAProject(root.as_ref().to_owned()));
+        }
+        Ok(Store { layout })
+    }
+
+    /// Finds the project that holds `start` or one of its parents.
+    pub fn discover(start: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let mut dir = Some(start.as_ref());
+        while let Some(d) = dir {
+            if d.join(".roadmap").is_dir() {
+                return Store::open(d);
+            }
+            dir = d.parent();
+        }
+        Err(StoreError::NotAProject(start.as_ref().to_owned()))
+    }
+
+    /// Creates `.roadmap/` with its folders, `.gitignore` and `config` text (kept if present).
+    pub fn init(root: impl AsRef<Path>, config: &str) -> Result<Self, StoreError> {
+        let layout = Layout::new(root.as_ref());
+        for kind in [Kind::Issue, Kind::Milestone, Kind::Roadmap] {
+            fs_err::create_dir_all(layout.kind_dir(kind))?;
+        }
+        fs_err::create_dir_all(layout.comments_dir())?;
+        let store = Store { layout };
+        if !store.layout.gitignore().exists() {
+            store.write_atomic(&store.layout.gitignore(), GITIGNORE.as_bytes())?;
+        }
+        if !store.layout.config().exists() {
+            store.write_atomic(&store.layout.config(), config.as_bytes())?;
+        }
+        Ok(store)
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The path of an item's file.
+    pub fn path_of(&self, kind: Kind, id: &ItemId) -> PathBuf {
+        self.layout.kind_dir(kind).join(format!("{id}.md"))
+    }
+
+    /// Every `*.md` file of a kind with its stamp, sorted by path. Only a stat per file.
+    pub fn scan(&self, kind: Kind) -> Result<Vec<(PathBuf, FileStamp)>, StoreError> {
+        let dir = self.layout.kind_dir(kind);
+        let mut out = Vec::new();
+        let entries = match fs_err::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e.into()),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "md") {
+                continue;
+            }
+            let meta = fs_err::metadata(&path)?;
+            if meta.is_file() {
+                out.push((path, FileStamp::of(&meta)));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Reads one file.
+    pub fn load<T: StoredItem>(&self, path: &Path) -> Result<ItemFile<T>, LoadError> {
+        let bytes =
+            std::fs::read(path).map_err(|e| LoadError::plain(path, format!("cannot read: {e}")))?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| LoadError::plain(path, format!("cannot stat: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            LoadError::plain(
+                path,
+                format!(
+                    "not UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        ItemFile::parse(path, &text, FileStamp::of(&meta))
+    }
+
+    /// Reads an item by id.
+    pub fn get<T: StoredItem>(&self, id: &ItemId) -> Result<ItemFile<T>, StoreError> {
+        let path = self.path_of(T::KIND, id);
+        if !path.exists() {
+            return Err(StoreError::NotFound {
+                kind: T::KIND.noun(),
+                key: id.to_string(),
+            });
+        }
+        Ok(self.load(&path)?)
+    }
+
+    /// Reads every file of a kind; bad files are reported and skipped, and so is every file
+    /// claiming an id already taken (the id must match the file name, so only a case-folding
+    /// filesystem can produce this).
+    pub fn load_all<T: StoredItem>(&self) -> Result<ScanReport<T>, StoreError> {
+        let mut report = ScanReport {
+            items: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let mut seen: HashMap<String, PathBuf> = HashMap::new();
+        for (path, _) in self.scan(T::KIND)? {
+            match self.load::<T>(&path) {
+                Ok(file) => {
+                    let key = file.item().id().as_str().to_ascii_lowercase();
+                    if let Some(first) = seen.get(&key) {
+                        report.skipped.push(LoadError::plain(
+                            &path,
+                            format!(
+                                "duplicate id `{}` (also in {})",
+                                file.item().id(),
+                                first.display()
+                            ),
+                        ));
+                    } else {
+                        seen.insert(key, path.clone());
+                        report.items.push(file);
+                    }
+                }
+                Err(e) => report.skipped.push(e),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Creates the file of a new item; fails if one with its id exists.
+    pub fn create<T: StoredItem>(&self, item: T) -> Result<ItemFile<T>, StoreError> {
+        let path = self.path_of(T::KIND, item.id());
+        if path.exists() {
+            return Err(StoreError::Exists {
+                kind: T::KIND.noun(),
+                id: item.id().clone(),
+                path,
+            });
+        }
+        let body = item.body().to_owned();
+        let mut file = ItemFile {
+            path: path.clone(),
+            stamp: FileStamp {
+                mtime_ns: 0,
+                size: 0,
+            },
+            doc: Document::new(item, body),
+        };
+        file.stamp = self.write_atomic(&path, file.render().as_bytes())?;
+        Ok(file)
+    }
+
+    /// Writes an item back if its text changed; returns whether it wrote.
+    pub fn save<T: StoredItem>(&self, file: &mut ItemFile<T>) -> Result<bool, StoreError> {
+        let text = file.render();
+        let current = std::fs::read(&file.path).ok();
+        if current.as_deref() == Some(text.as_bytes()) {
+            return Ok(false);
+        }
+        file.stamp = self.write_atomic(&file.path, text.as_bytes())?;
+        // Later renders compare against what is now on disk.
+        if let Ok(doc) = Document::<T>::parse(&text) {
+            file.doc = doc;
+            file.doc.value.set_body(file.doc.body.clone());
+        }
+        Ok(true)
+    }
+
+    /// Writes `bytes` to `path` (inside `.roadmap/`) atomically: a temp file in the same folder,
+    /// flushed to disk, then renamed over the target. Refuses symlinks.
+    pub fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<FileStamp, StoreError> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| StoreError::UnsafePath(path.to_owned()))?;
+        self.check_inside(dir, path)?;
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && meta.file_type().is_symlink()
+        {
+            return Err(StoreError::UnsafePath(path.to_owned()));
+        }
+        fs_err::create_dir_all(dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("creating a temp file in {}: {e}", dir.display()),
+                )
+            })?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_data()?;
+        let file = tmp.persist(path).map_err(|e| {
+            std::io::Error::new(
+                e.error.kind(),
+                format!("renaming into {}: {}", path.display(), e.error),
+            )
+        })?;
+        Ok(FileStamp::of(&file.metadata()?))
+    }
+
+    /// Removes a file inside `.roadmap/` (never through a symlinked folder).
+    pub fn remove(&self, path: &Path) -> Result<(), StoreError> {
+        if let Some(dir) = path.parent() {
+            self.check_inside(dir, path)?;
+        }
+        fs_err::remove_file(path)?;
+        Ok(())
+    }
+
+    fn check_inside(&self, dir: &Path, path: &Path) -> Result<(), StoreError> {
+        let root = self.layout.dir();
+        if !dir.starts_with(root) {
+            return Err(StoreError::UnsafePath(path.to_owned()));
+        }
+        // Each existing folder between `.roadmap/` and the target must be a real folder.
+        let mut cur = root.to_path_buf();
+        for comp in dir.strip_prefix(root).unwrap_or(Path::new("")).components() {
+            cur.push(comp);
+            match std::fs::symlink_metadata(&cur) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(StoreError::UnsafePath(path.to_owned()));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
