@@ -1,0 +1,164 @@
+//! Every kind of body the simulator serves validates against GitHub's own schemas, and
+//! octocrab's models read it.
+
+use serde_json::{Value, json};
+
+use crate::{Env, TOKEN};
+
+fn schema(name: &str) -> Value {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn bundle_def(def: &str) -> Value {
+    let bundle = schema("jsonschema_bundle.json");
+    json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": format!("#/$defs/{def}"), "$defs": bundle["$defs"]})
+}
+
+fn check(what: &str, schema: &Value, instance: &Value) {
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .take(10)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match GitHub's schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn every_response_body_matches_githubs_schemas() {
+    let env = Env::repo(120, 30);
+    let issues = env.get("/repos/octo/demo/issues?state=all&per_page=100");
+    let list = issues.json();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i.get("pull_request").is_some()),
+        "PRs are interleaved"
+    );
+    check(
+        "issue list (with pull requests)",
+        &schema("issue-list.schema.json"),
+        &list,
+    );
+    check(
+        "issue",
+        &schema("issue.schema.json"),
+        &env.get("/repos/octo/demo/issues/3").json(),
+    );
+    check(
+        "milestone list",
+        &schema("milestone-list.schema.json"),
+        &env.get("/repos/octo/demo/milestones?state=all").json(),
+    );
+    check(
+        "milestone",
+        &schema("milestone.schema.json"),
+        &env.get("/repos/octo/demo/milestones/1").json(),
+    );
+    check(
+        "label list",
+        &schema("label-list.schema.json"),
+        &env.get("/repos/octo/demo/labels").json(),
+    );
+    check(
+        "label",
+        &schema("label.schema.json"),
+        &env.get("/repos/octo/demo/labels/area%3A%20ui").json(),
+    );
+    check(
+        "comment list",
+        &schema("issue-comment-list.schema.json"),
+        &env.get("/repos/octo/demo/issues/comments?per_page=50")
+            .json(),
+    );
+    check(
+        "issue comments",
+        &schema("issue-comment-list.schema.json"),
+        &env.get("/repos/octo/demo/issues/2/comments").json(),
+    );
+    check("user", &bundle_def("simple-user"), &env.get("/user").json());
+    check(
+        "repository",
+        &bundle_def("repository"),
+        &env.get("/repos/octo/demo").json(),
+    );
+    check(
+        "rate limit",
+        &bundle_def("rate-limit-overview"),
+        &env.get("/rate_limit").json(),
+    );
+    check(
+        "not found",
+        &schema("basic-error.schema.json"),
+        &env.get("/repos/octo/nope").json(),
+    );
+
+    // Writes answer with the same shapes.
+    let created = env.send("POST", "/repos/octo/demo/issues", json!({"title": "new", "body": "b", "labels": ["bug", "brand-new"], "assignees": ["alice"], "milestone": 1}));
+    assert_eq!(created.status, 201);
+    check(
+        "created issue",
+        &schema("issue.schema.json"),
+        &created.json(),
+    );
+    let comment = env.send(
+        "POST",
+        "/repos/octo/demo/issues/1/comments",
+        json!({"body": "hi"}),
+    );
+    check(
+        "created comment",
+        &bundle_def("issue-comment"),
+        &comment.json(),
+    );
+    let ms = env.send(
+        "POST",
+        "/repos/octo/demo/milestones",
+        json!({"title": "v99", "due_on": "2030-01-01T00:00:00Z"}),
+    );
+    check(
+        "created milestone",
+        &schema("milestone.schema.json"),
+        &ms.json(),
+    );
+    let bad = env.send("POST", "/repos/octo/demo/labels", json!({"name": "BUG"}));
+    assert_eq!(bad.status, 422);
+    check(
+        "validation error",
+        &schema("validation-error.schema.json"),
+        &bad.json(),
+    );
+    let _ = TOKEN;
+}
+
+#[test]
+fn octocrab_models_read_every_response() {
+    use octocrab::models::issues::{Comment, Issue};
+    use octocrab::models::{Label, Milestone, Repository};
+    let env = Env::repo(60, 10);
+    let issues: Vec<Issue> = serde_json::from_str(
+        &env.get("/repos/octo/demo/issues?state=all&per_page=100")
+            .body,
+    )
+    .unwrap();
+    assert_eq!(issues.len(), 70);
+    let _: Issue = serde_json::from_str(&env.get("/repos/octo/demo/issues/5").body).unwrap();
+    let _: Vec<Milestone> =
+        serde_json::from_str(&env.get("/repos/octo/demo/milestones?state=all").body).unwrap();
+    let _: Vec<Label> = serde_json::from_str(&env.get("/repos/octo/demo/labels").body).unwrap();
+    let _: Vec<Comment> =
+        serde_json::from_str(&env.get("/repos/octo/demo/issues/comments").body).unwrap();
+    let _: Repository = serde_json::from_str(&env.get("/repos/octo/demo").body).unwrap();
+    let _: octocrab::models::Author = serde_json::from_str(&env.get("/user").body).unwrap();
+    let _: octocrab::models::RateLimit =
+        serde_json::from_str(&env.get("/rate_limit").body).unwrap();
+}
