@@ -1,1 +1,905 @@
+//! The GitHub tracker client: octocrab for HTTP, governor for pacing, the cache crate for
+//! conditional requests. It implements [`roadmap_model::Tracker`], so the sync engine never
+//! sees an octocrab type.
+//!
+//! Invariants: no octocrab type in a public signature; a token never appears in a log, an
+//! error or a `Debug` output; a create is never blindly retried (after an ambiguous failure
+//! the client looks for what it may have created first); a listing that fails is an error,
+//! never an empty result.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), roadmap_github::BuildError> {
+//! use roadmap_github::GitHub;
+//! use roadmap_model::Tracker;
+//! let gh = GitHub::builder("octo", "demo")
+//!     .api_url("https://api.github.com")
+//!     .workers(8)
+//!     .build()?;
+//! let m = gh.metrics();
+//! # Ok(()) }
+//! ```
 
+mod client;
+mod parse;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt};
+use http::Method;
+use roadmap_cache::Cache;
+use roadmap_model::{
+    IssuePatch, ListOptions, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Page,
+    RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, RemoteState, Tracker, TrackerError,
+    TrackerMetrics,
+};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub use client::RetryPolicy;
+use client::{Core, Failure, Resp, Settings};
+
+/// The client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The API URL is not a valid http(s) URL.
+    #[error("invalid API URL `{url}`: {message}")]
+    Url {
+        /// What was given.
+        url: String,
+        /// Why it is wrong.
+        message: String,
+    },
+    /// The HTTP client could not be set up.
+    #[error("cannot set up the HTTP client: {0}")]
+    Http(String),
+}
+
+/// Builds a [`GitHub`] client. Every setter documents its default.
+#[derive(Debug, Clone)]
+pub struct GitHubBuilder {
+    owner: String,
+    repo: String,
+    api_url: String,
+    token: Option<SecretString>,
+    user_agent: String,
+    cache: Option<Arc<Cache>>,
+    settings: Settings,
+    connect_timeout: Duration,
+}
+
+impl GitHubBuilder {
+    /// API base URL: `https://api.github.com` (default), `https://HOST/api/v3` for GitHub
+    /// Enterprise, or a simulator's URL.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = url.into();
+        self
+    }
+    /// The token (default: none, unauthenticated at 60 requests an hour).
+    pub fn token(mut self, token: Option<SecretString>) -> Self {
+        self.token = token;
+        self
+    }
+    /// Parallel GET requests (default 8; GitHub allows 100 concurrent but asks for restraint).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.settings.workers = n.max(1);
+        self
+    }
+    /// Time for one request, body included (default 30 s).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.settings.request_timeout = d;
+        self
+    }
+    /// Time to connect (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    /// Retries of idempotent requests (default 5, from 250 ms doubling to 16 s, full jitter).
+    pub fn retry(mut self, r: RetryPolicy) -> Self {
+        self.settings.retry = r;
+        self
+    }
+    /// Minimum time between two writes (default 1 s, GitHub's guidance).
+    pub fn write_spacing(mut self, d: Duration) -> Self {
+        self.settings.write_spacing = d;
+        self
+    }
+    /// Longest wait for a rate limit before giving up with `RateLimited` (default 15 min).
+    pub fn max_rate_wait(mut self, d: Duration) -> Self {
+        self.settings.max_rate_wait = d;
+        self
+    }
+    /// First wait on a secondary limit without `retry-after` (default 60 s, doubling).
+    pub fn secondary_backoff(mut self, d: Duration) -> Self {
+        self.settings.secondary_backoff = d;
+        self
+    }
+    /// Content-creating requests per minute (default 80, GitHub's secondary limit).
+    pub fn content_per_minute(mut self, n: u32) -> Self {
+        self.settings.content_per_minute = n;
+        self
+    }
+    /// User agent (default `roadmap/VERSION`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+    /// Conditional-request cache (default none).
+    pub fn cache(mut self, cache: Option<Arc<Cache>>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Builds the client. Call it inside a tokio runtime (the HTTP stack spawns a task).
+    pub fn build(self) -> Result<GitHub, BuildError> {
+        let bad = |message: &str| BuildError::Url {
+            url: self.api_url.clone(),
+            message: message.into(),
+        };
+        let base = url::Url::parse(&self.api_url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(bad("expected http(s)://HOST[/PATH]"));
+        }
+        let mut b = octocrab::Octocrab::builder()
+            .base_uri(base.as_str().trim_end_matches('/'))
+            .map_err(|e| bad(&e.to_string()))?
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .set_connect_timeout(Some(self.connect_timeout))
+            .set_read_timeout(Some(self.settings.request_timeout))
+            .add_header(http::header::USER_AGENT, self.user_agent.clone());
+        if let Some(t) = &self.token {
+            b = b.personal_token(t.clone());
+        }
+        let octo = b.build().map_err(|e| BuildError::Http(e.to_string()))?;
+        let repo_path = format!("/repos/{}/{}", enc(&self.owner), enc(&self.repo));
+        let core = Core::new(octo, base, self.token.as_ref(), self.settings, self.cache);
+        Ok(GitHub {
+            core: Arc::new(core),
+            repo_path,
+            what: format!("{}/{}", self.owner, self.repo),
+        })
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A GitHub repository as a [`Tracker`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct GitHub {
+    core: Arc<Core>,
+    repo_path: String,
+    what: String,
+}
+
+type Parser<T> = fn(&Value) -> Result<T, String>;
+
+impl GitHub {
+    /// A builder for `owner/repo` with the defaults documented on each setter.
+    pub fn builder(owner: impl Into<String>, repo: impl Into<String>) -> GitHubBuilder {
+        GitHubBuilder {
+            owner: owner.into(),
+            repo: repo.into(),
+            api_url: "https://api.github.com".into(),
+            token: None,
+            user_agent: concat!("roadmap/", env!("CARGO_PKG_VERSION")).into(),
+            cache: None,
+            connect_timeout: Duration::from_secs(10),
+            settings: Settings {
+                workers: 8,
+                request_timeout: Duration::from_secs(30),
+                retry: RetryPolicy::default(),
+                write_spacing: Duration::from_secs(1),
+                max_rate_wait: Duration::from_secs(15 * 60),
+                secondary_backoff: Duration::from_secs(60),
+                low_water: 0.1,
+                content_per_minute: 80,
+            },
+        }
+    }
+
+    /// Whether a token is configured.
+    pub fn authenticated(&self) -> bool {
+        self.core.authenticated
+    }
+
+    /// `GET /user`: the login of the token's owner.
+    pub async fn current_user(&self) -> Result<String, TrackerError> {
+        let r = self
+            .get("/user", "GET /user", "the current user", true)
+            .await?;
+        let v = r.json("the current user")?;
+        v.get("login")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| TrackerError::Other {
+                what: "the current user".into(),
+                message: "no login in the answer".into(),
+            })
+    }
+
+    /// `GET /rate_limit` (free): (remaining, limit, reset epoch seconds).
+    pub async fn rate_limit(&self) -> Result<(u64, u64, i64), TrackerError> {
+        let r = self
+            .get("/rate_limit", "GET /rate_limit", "the rate limit", true)
+            .await?;
+        let v = r.json("the rate limit")?;
+        let core = &v["resources"]["core"];
+        Ok((
+            core["remaining"].as_u64().unwrap_or(0),
+            core["limit"].as_u64().unwrap_or(0),
+            core["reset"].as_i64().unwrap_or(0),
+        ))
+    }
+
+    /// `GET /repos/{o}/{r}`: checks the repository is visible.
+    pub async fn repository(&self) -> Result<Value, TrackerError> {
+        let path = self.repo_path.clone();
+        self.get(&path, "GET /repos/{owner}/{repo}", &self.what, true)
+            .await?
+            .json(&self.what)
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        endpoint: &str,
+        what: &str,
+        fresh: bool,
+    ) -> Result<Resp, TrackerError> {
+        self.core
+            .send(Method::GET, path, None, endpoint, what, fresh)
+            .await
+            .map_err(|f| f.error)
+    }
+
+    /// Fetches one page: its items, the skipped pull requests, the rejected items.
+    async fn page<T>(
+        &self,
+        path: String,
+        number: u32,
+        endpoint: &'static str,
+        parse: Parser<T>,
+        skip_prs: bool,
+    ) -> Result<(Page<T>, Resp), TrackerError> {
+        let what = format!(
+            "{} page {number} of {}",
+            self.what,
+            endpoint.rsplit('/').next().unwrap_or("items")
+        );
+        let resp = self.get(&path, endpoint, &what, false).await?;
+        let v = resp.json(&what)?;
+        let Value::Array(items) = v else {
+            return Err(TrackerError::Transient {
+                what,
+                message: "expected a JSON array".into(),
+            });
+        };
+        let mut page = Page {
+            number,
+            last: None,
+            items: Vec::with_capacity(items.len()),
+            skipped: 0,
+            rejected: Vec::new(),
+            not_modified: resp.not_modified,
+        };
+        for item in &items {
+            if skip_prs && parse::is_pull_request(item) {
+                page.skipped += 1;
+                continue;
+            }
+            match parse(item) {
+                Ok(x) => page.items.push(x),
+                Err(reason) => page.rejected.push((parse::describe(item), reason)),
+            }
+        }
+        Ok((page, resp))
+    }
+
+    /// Streams every page of a listing: the first page, then (knowing `last`) the rest
+    /// concurrently within the worker limit, handed out in order with backpressure.
+    fn list<T: Send + 'static>(
+        &self,
+        first: String,
+        endpoint: &'static str,
+        parse: Parser<T>,
+        skip_prs: bool,
+    ) -> BoxStream<'static, Result<Page<T>, TrackerError>> {
+        let this = self.clone();
+        let workers = self.core.settings.workers;
+        let fut = async move {
+            let (mut page, resp) = match this.page(first, 1, endpoint, parse, skip_prs).await {
+                Ok(x) => x,
+                Err(e) => return stream::iter(vec![Err(e)]).boxed(),
+            };
+            let last_url = resp.link("last");
+            let next_url = resp.link("next");
+            let last = last_url.as_deref().and_then(page_of);
+            page.last = Some(last.unwrap_or(1));
+            let head = stream::iter(vec![Ok(page)]);
+            match (last, last_url) {
+                (Some(last), Some(last_url)) if last > 1 => {
+                    let urls: Vec<(u32, Result<String, TrackerError>)> = (2..=last)
+                        .map(|k| {
+                            (
+                                k,
+                                with_page(&last_url, k).and_then(|u| this.core.relative(&u)),
+                            )
+                        })
+                        .collect();
+                    let tail = stream::iter(urls)
+                        .map(move |(k, url)| {
+                            let this = this.clone();
+                            async move {
+                                let (mut p, _) =
+                                    this.page(url?, k, endpoint, parse, skip_prs).await?;
+                                p.last = Some(last);
+                                Ok(p)
+                            }
+                        })
+                        .buffered(workers);
+                    head.chain(tail).boxed()
+                }
+                _ => match next_url {
+                    // No `last` (GitHub may omit it): follow `next` one page at a time.
+                    Some(next) => {
+                        let tail = stream::unfold(Some((next, 2u32)), move |state| {
+                            let this = this.clone();
+                            async move {
+                                let (url, k) = state?;
+                                let result = async {
+                                    let rel = this.core.relative(&url)?;
+                                    this.page(rel, k, endpoint, parse, skip_prs).await
+                                }
+                                .await;
+                                match result {
+                                    Ok((p, resp)) => {
+                                        Some((Ok(p), resp.link("next").map(|n| (n, k + 1))))
+                                    }
+                                    Err(e) => Some((Err(e), None)),
+                                }
+                            }
+                        });
+                        head.chain(tail).boxed()
+                    }
+                    None => head.boxed(),
+                },
+            }
+        };
+        // A failed page ends the listing: the caller sees the error, never a short list.
+        stream::once(fut)
+            .flatten()
+            .scan(false, |failed, item| {
+                if *failed {
+                    return futures::future::ready(None);
+                }
+                *failed = item.is_err();
+                futures::future::ready(Some(item))
+            })
+            .boxed()
+    }
+
+    async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        endpoint: &str,
+        what: &str,
+    ) -> Result<Value, Failure> {
+        let r = self
+            .core
+            .send(method, path, Some(body), endpoint, what, true)
+            .await?;
+        r.json(what).map_err(|error| Failure {
+            error,
+            ambiguous: false,
+        })
+    }
+
+    /// Sends a create; after an ambiguous failure, looks for the item it may have made
+    /// before trying again, so that a retry never duplicates it.
+    async fn create<T, F, Fut>(
+        &self,
+        path: &str,
+        body: Value,
+        endpoint: &str,
+        what: &str,
+        parse: Parser<T>,
+        find: F,
+    ) -> Result<T, TrackerError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, TrackerError>>,
+    {
+        let mut attempt = 0;
+        let mut was_ambiguous = false;
+        loop {
+            match self.write(Method::POST, path, &body, endpoint, what).await {
+                Ok(v) => {
+                    return parse(&v).map_err(|m| TrackerError::Other {
+                        what: what.into(),
+                        message: format!("unexpected answer: {m}"),
+                    });
+                }
+                // Our earlier, ambiguous attempt did create it after all.
+                Err(Failure {
+                    error: TrackerError::Validation { message, .. },
+                    ..
+                }) if was_ambiguous && message.contains("already_exists") => {
+                    if let Some(found) = find().await? {
+                        return Ok(found);
+                    }
+                    return Err(TrackerError::Validation {
+                        what: what.into(),
+                        message,
+                    });
+                }
+                Err(f) if f.ambiguous && attempt < self.core.settings.retry.max_retries => {
+                    tracing::info!(%what, "create failed ambiguously; checking whether it happened");
+                    if let Some(found) = find().await? {
+                        return Ok(found);
+                    }
+                    was_ambiguous = true;
+                    attempt += 1;
+                }
+                Err(f) => return Err(f.error),
+            }
+        }
+    }
+
+    fn issue_path(&self, number: u64) -> String {
+        format!("{}/issues/{number}", self.repo_path)
+    }
+}
+
+/// The `page` number in a link URL.
+fn page_of(url: &str) -> Option<u32> {
+    let u = url::Url::parse(url).ok()?;
+    u.query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+/// The `last` link with its page set to `k`: every other parameter is kept as GitHub gave it.
+fn with_page(url: &str, k: u32) -> Result<String, TrackerError> {
+    let mut u = url::Url::parse(url).map_err(|e| TrackerError::Other {
+        what: url.into(),
+        message: e.to_string(),
+    })?;
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .map(|(a, b)| {
+            let v = if a == "page" {
+                k.to_string()
+            } else {
+                b.into_owned()
+            };
+            (a.into_owned(), v)
+        })
+        .collect();
+    u.query_pairs_mut().clear().extend_pairs(pairs);
+    Ok(u.to_string())
+}
+
+fn since_param(opts: &ListOptions) -> String {
+    opts.since
+        .map(|t| format!("&since={}", enc(&t.to_string())))
+        .unwrap_or_default()
+}
+
+/// Checks that a write kept every field sent; GitHub silently drops what a user may not set.
+fn verify_issue(what: &str, sent: &Value, got: &RemoteIssue) -> Result<(), TrackerError> {
+    let mut dropped = Vec::new();
+    if let Some(labels) = sent.get("labels").and_then(Value::as_array) {
+        let want: std::collections::BTreeSet<String> = labels
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_lowercase)
+            .collect();
+        let have: std::collections::BTreeSet<String> =
+            got.labels.iter().map(|l| l.to_lowercase()).collect();
+        if want != have {
+            dropped.push("labels");
+        }
+    }
+    if let Some(a) = sent.get("assignees").and_then(Value::as_array) {
+        let want: std::collections::BTreeSet<String> = a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_lowercase)
+            .collect();
+        let have: std::collections::BTreeSet<String> =
+            got.assignees.iter().map(|l| l.to_lowercase()).collect();
+        if want != have {
+            dropped.push("assignees");
+        }
+    }
+    if let Some(m) = sent.get("milestone")
+        && m.as_u64() != got.milestone
+    {
+        dropped.push("milestone");
+    }
+    if dropped.is_empty() {
+        Ok(())
+    } else {
+        Err(TrackerError::Validation {
+            what: what.into(),
+            message: format!(
+                "GitHub did not keep {} (no push access?)",
+                dropped.join(", ")
+            ),
+        })
+    }
+}
+
+impl Tracker for GitHub {
+    fn list_issues(
+        &self,
+        opts: ListOptions,
+    ) -> BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>> {
+        let first = format!(
+            "{}/issues?state=all&sort=updated&direction=asc&per_page=100{}",
+            self.repo_path,
+            since_param(&opts)
+        );
+        self.list(
+            first,
+            "GET /repos/{owner}/{repo}/issues",
+            parse::issue,
+            true,
+        )
+    }
+
+    fn list_milestones(&self) -> BoxStream<'_, Result<Page<RemoteMilestone>, TrackerError>> {
+        let first = format!("{}/milestones?state=all&per_page=100", self.repo_path);
+        self.list(
+            first,
+            "GET /repos/{owner}/{repo}/milestones",
+            parse::milestone,
+            false,
+        )
+    }
+
+    fn list_labels(&self) -> BoxStream<'_, Result<Page<RemoteLabel>, TrackerError>> {
+        let first = format!("{}/labels?per_page=100", self.repo_path);
+        self.list(
+            first,
+            "GET /repos/{owner}/{repo}/labels",
+            parse::label,
+            false,
+        )
+    }
+
+    fn list_comments(
+        &self,
+        opts: ListOptions,
+    ) -> BoxStream<'_, Result<Page<RemoteComment>, TrackerError>> {
+        let first = format!(
+            "{}/issues/comments?sort=updated&direction=asc&per_page=100{}",
+            self.repo_path,
+            since_param(&opts)
+        );
+        self.list(
+            first,
+            "GET /repos/{owner}/{repo}/issues/comments",
+            parse::comment,
+            false,
+        )
+    }
+
+    fn get_issue(&self, number: u64) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>> {
+        Box::pin(async move {
+            let what = format!("{}#{number}", self.what);
+            let r = self
+                .get(
+                    &self.issue_path(number),
+                    "GET /repos/{owner}/{repo}/issues/{n}",
+                    &what,
+                    false,
+                )
+                .await?;
+            let v = r.json(&what)?;
+            let issue = parse::issue(&v).map_err(|m| TrackerError::Other {
+                what: what.clone(),
+                message: m,
+            })?;
+            if !issue.repository_url.is_empty() && !issue.repository_url.ends_with(&self.repo_path)
+            {
+                // Redirected: the issue now lives in another repository.
+                return Err(TrackerError::Moved {
+                    what,
+                    location: issue.html_url,
+                });
+            }
+            Ok(issue)
+        })
+    }
+
+    fn create_issue(&self, issue: NewIssue) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>> {
+        Box::pin(async move {
+            let what = format!("new issue `{}` in {}", issue.title, self.what);
+            let mut body = json!({"title": issue.title, "body": issue.body});
+            if !issue.labels.is_empty() {
+                body["labels"] = json!(issue.labels);
+            }
+            if !issue.assignees.is_empty() {
+                body["assignees"] = json!(issue.assignees);
+            }
+            if let Some(m) = issue.milestone {
+                body["milestone"] = json!(m);
+            }
+            let path = format!("{}/issues", self.repo_path);
+            let find = || async {
+                let recent = format!(
+                    "{}/issues?state=all&sort=created&direction=desc&per_page=30",
+                    self.repo_path
+                );
+                let r = self
+                    .get(
+                        &recent,
+                        "GET /repos/{owner}/{repo}/issues",
+                        "recent issues",
+                        true,
+                    )
+                    .await?;
+                let list = r.json("recent issues")?;
+                Ok(list
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|v| !parse::is_pull_request(v))
+                    .filter_map(|v| parse::issue(v).ok())
+                    .find(|i| i.title == issue.title && i.body == issue.body))
+            };
+            let created = self
+                .create(
+                    &path,
+                    body.clone(),
+                    "POST /repos/{owner}/{repo}/issues",
+                    &what,
+                    parse::issue,
+                    find,
+                )
+                .await?;
+            verify_issue(&what, &body, &created)?;
+            Ok(created)
+        })
+    }
+
+    fn update_issue(
+        &self,
+        number: u64,
+        patch: IssuePatch,
+    ) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>> {
+        Box::pin(async move {
+            let what = format!("{}#{number}", self.what);
+            let mut body = json!({});
+            if let Some(t) = &patch.title {
+                body["title"] = json!(t);
+            }
+            if let Some(b) = &patch.body {
+                body["body"] = json!(b);
+            }
+            if let Some(s) = patch.state {
+                body["state"] = json!(s.as_str());
+                if let Some(r) = &patch.state_reason {
+                    body["state_reason"] = json!(r);
+                }
+            }
+            if let Some(l) = &patch.labels {
+                body["labels"] = json!(l);
+            }
+            if let Some(a) = &patch.assignees {
+                body["assignees"] = json!(a);
+            }
+            if let Some(m) = patch.milestone {
+                body["milestone"] = json!(m);
+            }
+            let v = self
+                .write(
+                    Method::PATCH,
+                    &self.issue_path(number),
+                    &body,
+                    "PATCH /repos/{owner}/{repo}/issues/{n}",
+                    &what,
+                )
+                .await
+                .map_err(|f| f.error)?;
+            let got = parse::issue(&v).map_err(|m| TrackerError::Other {
+                what: what.clone(),
+                message: m,
+            })?;
+            verify_issue(&what, &body, &got)?;
+            if patch.state.is_some_and(|s| s != got.state)
+                || patch.title.as_ref().is_some_and(|t| *t != got.title)
+            {
+                return Err(TrackerError::Validation {
+                    what,
+                    message: "GitHub did not apply the title or state".into(),
+                });
+            }
+            Ok(got)
+        })
+    }
+
+    fn create_milestone(
+        &self,
+        m: NewMilestone,
+    ) -> BoxFuture<'_, Result<RemoteMilestone, TrackerError>> {
+        Box::pin(async move {
+            let what = format!("new milestone `{}` in {}", m.title, self.what);
+            let mut body = json!({"title": m.title});
+            if let Some(d) = &m.description {
+                body["description"] = json!(d);
+            }
+            if let Some(d) = m.due_on {
+                body["due_on"] = json!(d.to_string());
+            }
+            let path = format!("{}/milestones", self.repo_path);
+            let find = || async {
+                let mut pages = self.list_milestones();
+                while let Some(page) = pages.next().await {
+                    if let Some(found) = page?.items.into_iter().find(|x| x.title == m.title) {
+                        return Ok(Some(found));
+                    }
+                }
+                Ok(None)
+            };
+            self.create(
+                &path,
+                body,
+                "POST /repos/{owner}/{repo}/milestones",
+                &what,
+                parse::milestone,
+                find,
+            )
+            .await
+        })
+    }
+
+    fn update_milestone(
+        &self,
+        number: u64,
+        p: MilestonePatch,
+    ) -> BoxFuture<'_, Result<RemoteMilestone, TrackerError>> {
+        Box::pin(async move {
+            let what = format!("milestone {number} of {}", self.what);
+            let mut body = json!({});
+            if let Some(t) = &p.title {
+                body["title"] = json!(t);
+            }
+            if let Some(d) = &p.description {
+                body["description"] = json!(d);
+            }
+            if let Some(s) = p.state {
+                body["state"] = json!(match s {
+                    RemoteState::Open => "open",
+                    _ => "closed",
+                });
+            }
+            if let Some(d) = p.due_on {
+                body["due_on"] = json!(d.to_string());
+            }
+            let path = format!("{}/milestones/{number}", self.repo_path);
+            let v = self
+                .write(
+                    Method::PATCH,
+                    &path,
+                    &body,
+                    "PATCH /repos/{owner}/{repo}/milestones/{n}",
+                    &what,
+                )
+                .await
+                .map_err(|f| f.error)?;
+            parse::milestone(&v).map_err(|m| TrackerError::Other { what, message: m })
+        })
+    }
+
+    fn create_label(&self, l: NewLabel) -> BoxFuture<'_, Result<RemoteLabel, TrackerError>> {
+        Box::pin(async move {
+            let what = format!("new label `{}` in {}", l.name, self.what);
+            let mut body = json!({"name": l.name, "color": l.color});
+            if let Some(d) = &l.description {
+                body["description"] = json!(d);
+            }
+            let path = format!("{}/labels", self.repo_path);
+            let find = || async {
+                let p = format!("{}/labels/{}", self.repo_path, enc(&l.name));
+                match self
+                    .get(&p, "GET /repos/{owner}/{repo}/labels/{name}", &what, true)
+                    .await
+                {
+                    Ok(r) => Ok(parse::label(&r.json(&what)?).ok()),
+                    Err(TrackerError::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            };
+            self.create(
+                &path,
+                body,
+                "POST /repos/{owner}/{repo}/labels",
+                &what,
+                parse::label,
+                find,
+            )
+            .await
+        })
+    }
+
+    fn create_comment(
+        &self,
+        number: u64,
+        c: NewComment,
+    ) -> BoxFuture<'_, Result<RemoteComment, TrackerError>> {
+        Box::pin(async move {
+            let what = format!("new comment on {}#{number}", self.what);
+            let path = format!("{}/comments", self.issue_path(number));
+            let body = json!({"body": c.body});
+            let find = || async {
+                let p = format!("{}/comments?per_page=100", self.issue_path(number));
+                let r = self
+                    .get(
+                        &p,
+                        "GET /repos/{owner}/{repo}/issues/{n}/comments",
+                        &what,
+                        true,
+                    )
+                    .await?;
+                Ok(r.json(&what)?
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .rev()
+                    .filter_map(|v| parse::comment(v).ok())
+                    .find(|x| x.body == c.body))
+            };
+            self.create(
+                &path,
+                body,
+                "POST /repos/{owner}/{repo}/issues/{n}/comments",
+                &what,
+                parse::comment,
+                find,
+            )
+            .await
+        })
+    }
+
+    fn metrics(&self) -> TrackerMetrics {
+        self.core.metrics()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_urls_keep_every_parameter() {
+        let last = "https://api.github.com/repositories/1/issues?state=all&per_page=100&since=2024-01-01T00%3A00%3A00Z&page=40";
+        assert_eq!(page_of(last), Some(40));
+        let p7 = with_page(last, 7).unwrap();
+        assert!(
+            p7.contains("page=7")
+                && p7.contains("since=2024-01-01T00%3A00%3A00Z")
+                && p7.contains("state=all"),
+            "{p7}"
+        );
+    }
+
+    #[tokio::test]
+    async fn debug_output_never_shows_the_token() {
+        let gh = GitHub::builder("o", "r")
+            .token(Some(SecretString::from("ghp_supersecret")))
+            .build()
+            .unwrap();
+        assert!(!format!("{gh:?}").contains("supersecret"));
+    }
+}

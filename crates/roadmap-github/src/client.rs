@@ -1,0 +1,632 @@
+//! The request machinery: pacing (governor), conditional requests (cache), retries with
+//! backoff and jitter, rate-limit waits, error classification and metrics.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http_body_util::BodyExt;
+use octocrab::Octocrab;
+use rand::Rng;
+use roadmap_cache::Cache;
+use roadmap_model::{EndpointMetrics, Timestamp, TrackerError, TrackerMetrics};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+/// How failures of idempotent requests are retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (default 5).
+    pub max_retries: u32,
+    /// First backoff (default 250 ms); doubles each time, with full jitter.
+    pub base: Duration,
+    /// Longest backoff (default 16 s).
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 5,
+            base: Duration::from_millis(250),
+            max: Duration::from_secs(16),
+        }
+    }
+}
+
+/// Everything the client is configured with (see `GitHubBuilder` for defaults).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub workers: usize,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub write_spacing: Duration,
+    pub max_rate_wait: Duration,
+    pub secondary_backoff: Duration,
+    pub low_water: f64,
+    pub content_per_minute: u32,
+}
+
+/// A response that made it through.
+#[derive(Debug)]
+pub(crate) struct Resp {
+    pub status: StatusCode,
+    pub body: Bytes,
+    pub headers: HeaderMap,
+    pub not_modified: bool,
+}
+
+impl Resp {
+    pub fn json(&self, what: &str) -> Result<Value, TrackerError> {
+        serde_json::from_slice(&self.body).map_err(|e| TrackerError::Transient {
+            what: what.into(),
+            message: format!("invalid JSON: {e}"),
+        })
+    }
+    pub fn link(&self, rel: &str) -> Option<String> {
+        let l = self.headers.get(http::header::LINK)?.to_str().ok()?;
+        l.split(',')
+            .map(str::trim)
+            .find(|p| p.ends_with(&format!("rel=\"{rel}\"")))
+            .and_then(|p| {
+                let start = p.find('<')? + 1;
+                let end = p.find('>')?;
+                Some(p[start..end].to_owned())
+            })
+    }
+}
+
+/// A failed request: the classified error, and whether the server may have acted on it.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: TrackerError,
+    pub ambiguous: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Budget {
+    remaining: Option<u64>,
+    limit: Option<u64>,
+    reset: Option<u64>,
+}
+
+pub(crate) struct Core {
+    pub octo: Octocrab,
+    pub base: url::Url,
+    pub authenticated: bool,
+    token_key: String,
+    pub settings: Settings,
+    cache: Option<Arc<Cache>>,
+    gets: Semaphore,
+    writes: tokio::sync::Mutex<Option<Instant>>,
+    creation: DefaultDirectRateLimiter,
+    pacer: Mutex<Option<(u64, Arc<DefaultDirectRateLimiter>)>>,
+    budget: Mutex<Budget>,
+    metrics: Mutex<TrackerMetrics>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("Core")
+            .field("base", &self.base.as_str())
+            .field("authenticated", &self.authenticated)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn header_u64(h: &HeaderMap, k: &str) -> Option<u64> {
+    h.get(k)?.to_str().ok()?.trim().parse().ok()
+}
+
+impl Core {
+    pub fn new(
+        octo: Octocrab,
+        base: url::Url,
+        token: Option<&SecretString>,
+        settings: Settings,
+        cache: Option<Arc<Cache>>,
+    ) -> Self {
+        // The cache key names the token only by a fingerprint: ETags are per token.
+        let token_key = token.map_or_else(
+            || "anonymous".to_owned(),
+            |t| hex::encode(&Sha256::digest(t.expose_secret().as_bytes())[..8]),
+        );
+        let per_minute =
+            NonZeroU32::new(settings.content_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Core {
+            octo,
+            base,
+            authenticated: token.is_some(),
+            token_key,
+            gets: Semaphore::new(settings.workers.max(1)),
+            writes: tokio::sync::Mutex::new(None),
+            creation: RateLimiter::direct(Quota::per_minute(per_minute)),
+            pacer: Mutex::new(None),
+            budget: Mutex::new(Budget::default()),
+            metrics: Mutex::new(TrackerMetrics::default()),
+            settings,
+            cache,
+        }
+    }
+
+    pub fn metrics(&self) -> TrackerMetrics {
+        let mut m = self
+            .metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let b = *self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        m.rate_remaining = b.remaining;
+        m.rate_limit = b.limit;
+        m.rate_reset = b.reset.and_then(|r| Timestamp::from_unix(r as i64));
+        m
+    }
+
+    fn account(&self, endpoint: &str, f: impl FnOnce(&mut EndpointMetrics)) {
+        let mut m = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
+        f(m.endpoints.entry(endpoint.to_owned()).or_default());
+    }
+
+    fn account_wait(&self, d: Duration) {
+        if d.is_zero() {
+            return;
+        }
+        let mut m = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
+        m.waits += 1;
+        m.wait_time += d;
+    }
+
+    async fn wait(&self, d: Duration) {
+        self.account_wait(d);
+        tokio::time::sleep(d).await;
+    }
+
+    /// The path and query octocrab should request for an absolute URL on our host; links on
+    /// another host are refused (the token must never leave for it).
+    pub fn relative(&self, url: &str) -> Result<String, TrackerError> {
+        let parsed = url::Url::parse(url).map_err(|e| TrackerError::Other {
+            what: url.into(),
+            message: format!("bad URL: {e}"),
+        })?;
+        if parsed.scheme() != self.base.scheme()
+            || parsed.host_str() != self.base.host_str()
+            || parsed.port_or_known_default() != self.base.port_or_known_default()
+        {
+            return Err(TrackerError::Other {
+                what: url.into(),
+                message: "a link points at another host; refusing to follow it".into(),
+            });
+        }
+        Ok(match parsed.query() {
+            Some(q) => format!("{}?{q}", parsed.path()),
+            None => parsed.path().to_owned(),
+        })
+    }
+
+    fn record_budget(&self, h: &HeaderMap) {
+        let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        let (Some(remaining), Some(reset)) = (
+            header_u64(h, "x-ratelimit-remaining"),
+            header_u64(h, "x-ratelimit-reset"),
+        ) else {
+            return;
+        };
+        // Parallel answers arrive out of order: within one window the lowest count is the truth.
+        b.remaining = Some(match (b.reset, b.remaining) {
+            (Some(r), Some(prev)) if r == reset => prev.min(remaining),
+            _ => remaining,
+        });
+        b.reset = Some(reset);
+        if let Some(l) = header_u64(h, "x-ratelimit-limit") {
+            b.limit = Some(l);
+        }
+    }
+
+    /// Waits as the budget requires: until reset when exhausted, spread evenly when low.
+    async fn pace(&self, what: &str) -> Result<(), TrackerError> {
+        let b = *self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        let (Some(remaining), Some(limit), Some(reset)) = (b.remaining, b.limit, b.reset) else {
+            return Ok(());
+        };
+        let now = now_epoch();
+        if remaining == 0 && reset >= now {
+            let wait = Duration::from_secs(reset - now + 1);
+            if wait > self.settings.max_rate_wait {
+                return Err(TrackerError::RateLimited {
+                    what: what.into(),
+                    retry_at: Timestamp::from_unix(reset as i64)
+                        .unwrap_or(Timestamp(chrono::Utc::now())),
+                });
+            }
+            tracing::info!(
+                seconds = wait.as_secs(),
+                "primary rate limit exhausted; waiting for reset"
+            );
+            self.wait(wait).await;
+            self.budget
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remaining = None;
+            return Ok(());
+        }
+        let low = (limit as f64 * self.settings.low_water) as u64;
+        if remaining >= low || reset <= now {
+            *self.pacer.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            return Ok(());
+        }
+        // Spread what is left evenly until the reset: a governor quota fed from the headers.
+        let limiter = {
+            let mut p = self.pacer.lock().unwrap_or_else(|e| e.into_inner());
+            let period = Duration::from_secs(reset - now).max(Duration::from_secs(1))
+                / remaining.max(1) as u32;
+            match &*p {
+                Some((r, l)) if *r == reset => l.clone(),
+                _ => {
+                    let l = Arc::new(RateLimiter::direct(
+                        Quota::with_period(period.max(Duration::from_millis(1)))
+                            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)),
+                    ));
+                    *p = Some((reset, l.clone()));
+                    l
+                }
+            }
+        };
+        let started = Instant::now();
+        limiter.until_ready().await;
+        self.account_wait(started.elapsed());
+        Ok(())
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .settings
+            .retry
+            .base
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.settings.retry.max);
+        // Full jitter.
+        let ms = rand::rng().random_range(0..=exp.as_millis() as u64);
+        Duration::from_millis(ms.max(1))
+    }
+
+    /// Sends one request with pacing, retries and classification. `idempotent` requests are
+    /// retried on transient failures; others fail as `ambiguous` when the server may have
+    /// acted. GETs go through the conditional cache unless `fresh`.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        endpoint: &str,
+        what: &str,
+        fresh: bool,
+    ) -> Result<Resp, Failure> {
+        let idempotent = method == Method::GET || method == Method::PATCH;
+        let cache_key = format!("{} {}", self.token_key, path);
+        let cached = if method == Method::GET && !fresh {
+            self.cache.as_ref().and_then(|c| c.get(&cache_key))
+        } else {
+            None
+        };
+        let cached = cached.and_then(|v| split_cached(&v));
+        let mut attempt = 0u32;
+        let mut rate_waits = 0u32;
+        loop {
+            self.pace(what).await.map_err(|error| Failure {
+                error,
+                ambiguous: false,
+            })?;
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                http::header::ACCEPT,
+                HeaderValue::from_static("application/vnd.github+json"),
+            );
+            headers.insert(
+                "x-github-api-version",
+                HeaderValue::from_static("2022-11-28"),
+            );
+            if let Some((etag, _)) = &cached
+                && let Ok(v) = HeaderValue::from_str(etag)
+            {
+                headers.insert(http::header::IF_NONE_MATCH, v);
+            }
+            let outcome = if method == Method::GET {
+                let _permit = self.gets.acquire().await;
+                self.exchange(&method, path, body, headers).await
+            } else {
+                let mut last = self.writes.lock().await;
+                if let Some(at) = *last {
+                    let due = at + self.settings.write_spacing;
+                    let now = Instant::now();
+                    if due > now {
+                        self.wait(due - now).await;
+                    }
+                }
+                if method == Method::POST {
+                    let started = Instant::now();
+                    self.creation.until_ready().await;
+                    self.account_wait(started.elapsed());
+                }
+                let r = self.exchange(&method, path, body, headers).await;
+                *last = Some(Instant::now());
+                r
+            };
+            self.account(endpoint, |m| {
+                m.calls += 1;
+                if attempt > 0 {
+                    m.retries += 1;
+                }
+            });
+            let resp = match outcome {
+                Ok(r) => r,
+                Err(message) => {
+                    tracing::debug!(%endpoint, attempt, %message, "transport failure");
+                    if idempotent && attempt < self.settings.retry.max_retries {
+                        let d = self.backoff(attempt);
+                        attempt += 1;
+                        self.wait(d).await;
+                        continue;
+                    }
+                    return Err(Failure {
+                        error: TrackerError::Transient {
+                            what: what.into(),
+                            message,
+                        },
+                        ambiguous: !idempotent,
+                    });
+                }
+            };
+            self.record_budget(&resp.headers);
+            self.account(endpoint, |m| m.bytes += resp.body.len() as u64);
+            let status = resp.status;
+            tracing::debug!(%endpoint, status = status.as_u16(), bytes = resp.body.len(), "response");
+            if status == StatusCode::NOT_MODIFIED {
+                if let Some((_, body)) = cached {
+                    self.account(endpoint, |m| m.not_modified += 1);
+                    return Ok(Resp {
+                        status: StatusCode::OK,
+                        body,
+                        headers: resp.headers,
+                        not_modified: true,
+                    });
+                }
+                return Err(Failure {
+                    error: TrackerError::Other {
+                        what: what.into(),
+                        message: "304 without a cached body".into(),
+                    },
+                    ambiguous: false,
+                });
+            }
+            if status.is_success() {
+                if method == Method::GET
+                    && let (Some(c), Some(etag)) = (
+                        &self.cache,
+                        resp.headers
+                            .get(http::header::ETAG)
+                            .and_then(|v| v.to_str().ok()),
+                    )
+                {
+                    let mut v = Vec::with_capacity(etag.len() + 1 + resp.body.len());
+                    v.extend_from_slice(etag.as_bytes());
+                    v.push(b'\n');
+                    v.extend_from_slice(&resp.body);
+                    c.put(&cache_key, v);
+                }
+                return Ok(Resp {
+                    status,
+                    body: resp.body,
+                    headers: resp.headers,
+                    not_modified: false,
+                });
+            }
+            let message = error_message(&resp.body);
+            if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
+                let retry_after = header_u64(&resp.headers, "retry-after");
+                let remaining = header_u64(&resp.headers, "x-ratelimit-remaining");
+                let reset = header_u64(&resp.headers, "x-ratelimit-reset");
+                let lower = message.to_lowercase();
+                let is_rate = status == StatusCode::TOO_MANY_REQUESTS
+                    || retry_after.is_some()
+                    || remaining == Some(0)
+                    || lower.contains("rate limit");
+                if is_rate {
+                    let wait = if let Some(s) = retry_after {
+                        Duration::from_secs(s)
+                    } else if remaining == Some(0) {
+                        Duration::from_secs(reset.unwrap_or(0).saturating_sub(now_epoch()) + 1)
+                    } else {
+                        self.settings
+                            .secondary_backoff
+                            .saturating_mul(1 << rate_waits.min(6))
+                    };
+                    let retry_at = Timestamp::from_unix((now_epoch() + wait.as_secs()) as i64)
+                        .unwrap_or(Timestamp(chrono::Utc::now()));
+                    if wait > self.settings.max_rate_wait || rate_waits >= 8 {
+                        return Err(Failure {
+                            error: TrackerError::RateLimited {
+                                what: what.into(),
+                                retry_at,
+                            },
+                            ambiguous: false,
+                        });
+                    }
+                    tracing::info!(seconds = wait.as_secs(), %endpoint, "rate limited; waiting");
+                    rate_waits += 1;
+                    self.wait(wait).await;
+                    // A refused request did nothing: safe to send again, even a create.
+                    continue;
+                }
+                return Err(Failure {
+                    error: TrackerError::Forbidden {
+                        what: what.into(),
+                        message,
+                    },
+                    ambiguous: false,
+                });
+            }
+            if status.is_server_error() {
+                if idempotent && attempt < self.settings.retry.max_retries {
+                    let d = self.backoff(attempt);
+                    attempt += 1;
+                    self.wait(d).await;
+                    continue;
+                }
+                return Err(Failure {
+                    error: TrackerError::Transient {
+                        what: what.into(),
+                        message: format!("{status}: {message}"),
+                    },
+                    ambiguous: !idempotent,
+                });
+            }
+            let error = match status {
+                StatusCode::UNAUTHORIZED => TrackerError::Unauthorized { what: what.into() },
+                StatusCode::NOT_FOUND => TrackerError::NotFound { what: what.into() },
+                StatusCode::GONE => TrackerError::Gone { what: what.into() },
+                StatusCode::MOVED_PERMANENTLY
+                | StatusCode::FOUND
+                | StatusCode::TEMPORARY_REDIRECT
+                | StatusCode::PERMANENT_REDIRECT => TrackerError::Moved {
+                    what: what.into(),
+                    location: resp
+                        .headers
+                        .get(http::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned(),
+                },
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+                    TrackerError::Validation {
+                        what: what.into(),
+                        message: validation_message(&resp.body),
+                    }
+                }
+                _ => TrackerError::Other {
+                    what: what.into(),
+                    message: format!("{status}: {message}"),
+                },
+            };
+            return Err(Failure {
+                error,
+                ambiguous: false,
+            });
+        }
+    }
+
+    /// One HTTP exchange, body included, bounded by the request timeout.
+    async fn exchange(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: HeaderMap,
+    ) -> Result<Resp, String> {
+        let fut = async {
+            let mut req = http::Request::builder().method(method.clone()).uri(path);
+            for (k, v) in &headers {
+                req = req.header(k, v);
+            }
+            let req = self
+                .octo
+                .build_request(req, body)
+                .map_err(|e| format!("building request: {e}"))?;
+            let resp = self
+                .octo
+                .execute(req)
+                .await
+                .map_err(|e| short(&e).to_string())?;
+            let (parts, body) = resp.into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map_err(|e| format!("reading body: {}", short(&e)))?
+                .to_bytes();
+            if let Some(len) = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                && len != bytes.len()
+            {
+                return Err(format!("truncated body: {} of {len} bytes", bytes.len()));
+            }
+            Ok(Resp {
+                status: parts.status,
+                body: bytes,
+                headers: parts.headers,
+                not_modified: false,
+            })
+        };
+        match tokio::time::timeout(self.settings.request_timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "timed out after {:?}",
+                self.settings.request_timeout
+            )),
+        }
+    }
+}
+
+fn short(e: &octocrab::Error) -> String {
+    // octocrab's Display can carry backtraces; keep the first line.
+    let s = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut out = s.lines().next().unwrap_or_default().to_owned();
+    while let Some(x) = src {
+        out.push_str(": ");
+        out.push_str(x.to_string().lines().next().unwrap_or_default());
+        src = x.source();
+    }
+    out
+}
+
+fn split_cached(v: &[u8]) -> Option<(String, Bytes)> {
+    let nl = v.iter().position(|b| *b == b'\n')?;
+    let etag = std::str::from_utf8(&v[..nl]).ok()?.to_owned();
+    Some((etag, Bytes::copy_from_slice(&v[nl + 1..])))
+}
+
+fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+}
+
+fn validation_message(body: &[u8]) -> String {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return error_message(body);
+    };
+    let mut msg = v
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("Validation Failed")
+        .to_owned();
+    if let Some(errors) = v.get("errors").and_then(Value::as_array) {
+        let parts: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                let field = e.get("field").and_then(Value::as_str).unwrap_or("?");
+                let code = e.get("code").and_then(Value::as_str).unwrap_or("invalid");
+                format!("{field}: {code}")
+            })
+            .collect();
+        if !parts.is_empty() {
+            msg.push_str(&format!(" ({})", parts.join(", ")));
+        }
+    }
+    msg
+}
