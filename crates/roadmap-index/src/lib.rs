@@ -811,3 +811,28 @@ impl FromStr for IssueQuery {
         })
     }
 }
+
+impl Index {
+    /// Every indexed issue with a GitHub number: number → file.
+    pub async fn issue_numbers(&self) -> Result<HashMap<u64, PathBuf>, IndexError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT number, path FROM issues WHERE number IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(sql_err(&self.path))?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, p)| (n as u64, PathBuf::from(p)))
+            .collect())
+    }
+
+    /// Files of the issues in a milestone (by title).
+    pub async fn issues_in_milestone(&self, title: &str) -> Result<Vec<PathBuf>, IndexError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT path FROM issues WHERE milestone = ?")
+            .bind(title)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sql_err(&self.path))?;
+        Ok(rows.into_iter().map(|(p,)| PathBuf::from(p)).collect())
+    }
+}

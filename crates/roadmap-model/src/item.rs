@@ -23,6 +23,10 @@ pub struct RemoteRef {
     /// GitHub's `updated_at` of the version last synced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Timestamp>,
+    /// Fingerprint of the synced fields as last synced: a file whose fields no longer match
+    /// it was edited locally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
     /// Set when a full pull found the issue deleted (`gone`) or transferred (`transferred`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost: Option<String>,

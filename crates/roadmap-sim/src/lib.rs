@@ -137,7 +137,7 @@ impl Default for Faults {
 pub struct ScriptedFault {
     /// HTTP method to match (any if `None`).
     pub method: Option<String>,
-    /// Substring of the path to match (after any `/api/v3` prefix).
+    /// Substring of the path and query to match (after any `/api/v3` prefix), e.g. `page=4`.
     pub path_contains: String,
     /// Matching requests to let through first.
     pub skip: u64,

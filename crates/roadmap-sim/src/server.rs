@@ -234,7 +234,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         );
     }
 
-    let fault = shared.pick_fault(&method, &path);
+    let fault = shared.pick_fault(&method, &format!("{path}?{query}"));
     if let Some(f) = &fault
         && !f.after_commit
     {

@@ -1,1 +1,207 @@
+//! The sync engine: pulls a repository's issues, milestones, labels and comments from a
+//! [`Tracker`] into the file store and the index, streamed, incremental and in as few API
+//! calls as the API allows.
+//!
+//! Invariants: it sees GitHub only through `Tracker`; it never overwrites a file edited
+//! locally since its last sync (that is a conflict, reported and left alone); it never
+//! deletes a local file because the remote lacks it (a full pull marks it `lost`); a
+//! watermark moves only after a complete pass, and only to a remote `updated_at`; it never
+//! prints — progress is a stream of [`SyncEvent`]s.
 
+pub mod comments;
+pub mod map;
+mod pull;
+mod state;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use roadmap_model::{TrackerError, TrackerMetrics};
+use serde::Serialize;
+
+pub use pull::pull;
+pub use state::{LastRun, ProjectLock, STATE_VERSION, SyncState};
+
+/// A sync that could not run (or had to stop).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// Another process holds the project lock.
+    #[error("another roadmap process is syncing this project (lock {0}); wait for it or try again")]
+    Locked(PathBuf),
+    /// The sync state file is unreadable.
+    #[error("{path}: {message}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The remote refused in a way that stops the run (rate limit, authentication).
+    #[error(transparent)]
+    Tracker(#[from] TrackerError),
+    /// The file store failed.
+    #[error(transparent)]
+    Store(#[from] roadmap_store::StoreError),
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] roadmap_index::IndexError),
+    /// Filesystem failure.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// What to pull and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullOptions {
+    /// Pull issues.
+    pub issues: bool,
+    /// Pull milestones.
+    pub milestones: bool,
+    /// Pull labels.
+    pub labels: bool,
+    /// Pull comments.
+    pub comments: bool,
+    /// Ignore watermarks, list everything, and look for deleted or transferred issues.
+    pub full: bool,
+    /// Parallel file writers.
+    pub workers: usize,
+    /// Items per index transaction.
+    pub batch_size: usize,
+    /// Report what would change; write nothing.
+    pub dry_run: bool,
+}
+
+impl Default for PullOptions {
+    fn default() -> Self {
+        PullOptions {
+            issues: true,
+            milestones: true,
+            labels: true,
+            comments: true,
+            full: false,
+            workers: 8,
+            batch_size: 50,
+            dry_run: false,
+        }
+    }
+}
+
+/// A phase of a pull.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Phase {
+    /// Milestones.
+    Milestones,
+    /// Labels.
+    Labels,
+    /// Issues.
+    Issues,
+    /// Comments.
+    Comments,
+    /// Looking for deleted or transferred issues (full pulls).
+    Lost,
+}
+
+impl Phase {
+    /// A name for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Milestones => "milestones",
+            Phase::Labels => "labels",
+            Phase::Issues => "issues",
+            Phase::Comments => "comments",
+            Phase::Lost => "lost",
+        }
+    }
+}
+
+/// Progress of a pull, for the caller to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SyncEvent {
+    /// A phase began.
+    Started(Phase),
+    /// Items processed so far in a phase, and the expected total when known.
+    Progress {
+        /// The phase.
+        phase: Phase,
+        /// Items processed.
+        done: u64,
+        /// Expected total (from the number of pages), if known.
+        total: Option<u64>,
+    },
+    /// A phase ended.
+    Finished(Phase),
+}
+
+/// Counts for one resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Items received.
+    pub fetched: u64,
+    /// Files created.
+    pub created: u64,
+    /// Files updated.
+    pub updated: u64,
+    /// Items already up to date.
+    pub unchanged: u64,
+    /// Items edited on both sides, left alone.
+    pub conflicts: u64,
+    /// Items edited locally only, left for a push.
+    pub local_pending: u64,
+    /// Items that failed.
+    pub failed: u64,
+    /// Items skipped on purpose (pull requests, comments on them).
+    pub skipped: u64,
+    /// Pages read.
+    pub pages: u64,
+    /// Pages answered 304.
+    pub not_modified: u64,
+}
+
+/// One item that could not be pulled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemFailure {
+    /// Which item (`issue #12`, a path).
+    pub what: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PullReport {
+    /// Wall time, milliseconds.
+    pub duration_ms: u64,
+    /// Whether this was a full pull.
+    pub full: bool,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Counts by resource.
+    pub resources: BTreeMap<&'static str, Counts>,
+    /// Items that failed, each with its reason.
+    pub failures: Vec<ItemFailure>,
+    /// Local ids of issues in conflict.
+    pub conflicts: Vec<String>,
+    /// Issues found deleted or transferred on GitHub (full pulls), as `id: gone|transferred`.
+    pub lost: Vec<String>,
+    /// Files written.
+    pub files_written: u64,
+    /// What the tracker did for this pull.
+    pub api: TrackerMetrics,
+    /// Watermarks after the pull.
+    pub watermarks: BTreeMap<String, String>,
+}
+
+impl PullReport {
+    /// Whether some item failed (the pull is partial).
+    pub fn partial(&self) -> bool {
+        !self.failures.is_empty()
+    }
+    /// Items received, all resources.
+    pub fn items(&self) -> u64 {
+        self.resources.values().map(|c| c.fetched).sum()
+    }
+}

@@ -1,0 +1,820 @@
+//! The pull: milestones and labels (conditional full lists), issues and comments (since the
+//! watermark), streamed page by page into parallel file writes and one index transaction
+//! per batch.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt;
+use roadmap_index::Index;
+use roadmap_model::{
+    Issue, ItemId, Label, ListOptions, Milestone, MilestoneState, RemoteComment, RemoteIssue,
+    RemoteMilestone, RemoteRef, RemoteState, Timestamp, Tracker, TrackerError, TrackerMetrics,
+};
+use roadmap_store::{ItemFile, Kind, Store};
+use sha2::{Digest, Sha256};
+
+use crate::map::{apply_remote, fingerprint, locally_edited, new_issue};
+use crate::state::{LastRun, ProjectLock, SyncState};
+use crate::{Counts, ItemFailure, Phase, PullOptions, PullReport, SyncError, SyncEvent, comments};
+
+type Events<'a> = &'a (dyn Fn(SyncEvent) + Send + Sync);
+
+enum Outcome {
+    Created(ItemFile<Issue>),
+    Updated(ItemFile<Issue>),
+    Unchanged,
+    Conflict(String),
+    LocalPending,
+    Failed(ItemFailure, Timestamp),
+}
+
+/// Pulls `repo` (`owner/name`) from `tracker` into the index's store.
+pub async fn pull(
+    tracker: &dyn Tracker,
+    index: &Index,
+    repo: &str,
+    opts: &PullOptions,
+    events: Events<'_>,
+) -> Result<PullReport, SyncError> {
+    let started = Instant::now();
+    let store = index.store().clone();
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        Some(ProjectLock::acquire(&store)?)
+    };
+    let mut state = SyncState::load(&store, repo)?;
+    let before = tracker.metrics();
+    let full = opts.full || !state.watermarks.contains_key("issues");
+    let mut report = PullReport {
+        full,
+        dry_run: opts.dry_run,
+        ..PullReport::default()
+    };
+    let mut fatal: Option<TrackerError> = None;
+
+    // Milestones first: issues refer to them by title.
+    let mut titles = local_milestone_titles(&store)?;
+    if opts.milestones {
+        events(SyncEvent::Started(Phase::Milestones));
+        match pull_milestones(tracker, &store, index, opts, &mut report).await {
+            Ok(renames) => {
+                for m in &renames.fresh {
+                    titles.insert(m.0, m.1.clone());
+                }
+                if !opts.dry_run {
+                    rename_in_issues(&store, index, &renames.renamed, &mut report).await?;
+                }
+            }
+            Err(e) => note_listing_failure(&mut report, "milestones", e, &mut fatal),
+        }
+        events(SyncEvent::Finished(Phase::Milestones));
+    }
+    if opts.labels && fatal.is_none() {
+        events(SyncEvent::Started(Phase::Labels));
+        if let Err(e) = pull_labels(tracker, &store, opts, &mut report).await {
+            note_listing_failure(&mut report, "labels", e, &mut fatal);
+        }
+        events(SyncEvent::Finished(Phase::Labels));
+    }
+    let mut seen_numbers = HashSet::new();
+    let mut issues_complete = false;
+    if opts.issues && fatal.is_none() {
+        events(SyncEvent::Started(Phase::Issues));
+        let since = if full {
+            None
+        } else {
+            state.watermarks.get("issues").copied()
+        };
+        match pull_issues(
+            tracker,
+            &store,
+            index,
+            opts,
+            since,
+            Arc::new(titles),
+            &mut report,
+            &mut seen_numbers,
+            events,
+        )
+        .await
+        {
+            Ok(Some(mark)) => {
+                state.watermarks.insert("issues".into(), mark);
+                issues_complete = true;
+            }
+            Ok(None) => issues_complete = true,
+            Err(e) => note_listing_failure(&mut report, "issues", e, &mut fatal),
+        }
+        events(SyncEvent::Finished(Phase::Issues));
+    }
+    if opts.comments && fatal.is_none() {
+        events(SyncEvent::Started(Phase::Comments));
+        let since = if full {
+            None
+        } else {
+            state.watermarks.get("comments").copied()
+        };
+        match pull_comments(tracker, &store, index, opts, since, &mut report).await {
+            Ok(Some(mark)) => {
+                state.watermarks.insert("comments".into(), mark);
+            }
+            Ok(None) => {}
+            Err(e) => note_listing_failure(&mut report, "comments", e, &mut fatal),
+        }
+        events(SyncEvent::Finished(Phase::Comments));
+    }
+    if full && opts.issues && issues_complete && fatal.is_none() {
+        events(SyncEvent::Started(Phase::Lost));
+        find_lost(tracker, &store, index, opts, &seen_numbers, &mut report).await?;
+        events(SyncEvent::Finished(Phase::Lost));
+    }
+
+    report.conflicts.sort();
+    report.conflicts.dedup();
+    report.api = diff(&before, &tracker.metrics());
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report.watermarks = state
+        .watermarks
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect();
+    if !opts.dry_run {
+        let previous = SyncState::load(&store, repo)?;
+        let mut conflicts: Vec<String> = previous
+            .conflicts
+            .iter()
+            .filter(|c| !resolved(&store, c))
+            .cloned()
+            .collect();
+        conflicts.extend(report.conflicts.iter().cloned());
+        conflicts.sort();
+        conflicts.dedup();
+        state.conflicts = conflicts;
+        state.last_run = Some(LastRun {
+            finished: Timestamp::from_unix(chrono::Utc::now().timestamp()),
+            duration_ms: report.duration_ms,
+            api_calls: report.api.calls(),
+            partial: report.partial(),
+        });
+        state.save(&store)?;
+    }
+    match fatal {
+        Some(e) => Err(SyncError::Tracker(e)),
+        None => Ok(report),
+    }
+}
+
+fn resolved(store: &Store, id: &str) -> bool {
+    let Ok(id) = ItemId::new(id) else { return true };
+    match store.get::<Issue>(&id) {
+        Ok(f) => !locally_edited(f.item()),
+        Err(_) => true,
+    }
+}
+
+fn note_listing_failure(
+    report: &mut PullReport,
+    what: &str,
+    e: TrackerError,
+    fatal: &mut Option<TrackerError>,
+) {
+    report.failures.push(ItemFailure {
+        what: format!("{what} listing"),
+        reason: e.to_string(),
+    });
+    if matches!(
+        e,
+        TrackerError::RateLimited { .. } | TrackerError::Unauthorized { .. }
+    ) {
+        *fatal = Some(e);
+    }
+}
+
+fn diff(a: &TrackerMetrics, b: &TrackerMetrics) -> TrackerMetrics {
+    let mut out = b.clone();
+    for (k, v) in &mut out.endpoints {
+        if let Some(old) = a.endpoints.get(k) {
+            v.calls -= old.calls.min(v.calls);
+            v.not_modified -= old.not_modified.min(v.not_modified);
+            v.retries -= old.retries.min(v.retries);
+            v.bytes -= old.bytes.min(v.bytes);
+        }
+    }
+    out.endpoints.retain(|_, v| v.calls > 0);
+    out.waits = b.waits.saturating_sub(a.waits);
+    out.wait_time = b.wait_time.saturating_sub(a.wait_time);
+    out
+}
+
+fn local_milestone_titles(store: &Store) -> Result<HashMap<u64, String>, SyncError> {
+    let all = store.load_all::<Milestone>()?;
+    Ok(all
+        .items
+        .iter()
+        .filter_map(|f| Some((f.item().remote.as_ref()?.number, f.item().title.clone())))
+        .collect())
+}
+
+fn milestone_fingerprint(m: &Milestone) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        m.title.as_str(),
+        m.state.as_str(),
+        &m.due.map(|d| d.to_string()).unwrap_or_default(),
+        m.body.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+struct MilestoneChanges {
+    fresh: Vec<(u64, String)>,
+    renamed: Vec<(String, String)>,
+}
+
+async fn pull_milestones(
+    tracker: &dyn Tracker,
+    store: &Store,
+    index: &Index,
+    opts: &PullOptions,
+    report: &mut PullReport,
+) -> Result<MilestoneChanges, TrackerError> {
+    let mut local: HashMap<u64, ItemFile<Milestone>> = HashMap::new();
+    if let Ok(all) = store.load_all::<Milestone>() {
+        for f in all.items {
+            if let Some(n) = f.item().remote.as_ref().map(|r| r.number) {
+                local.insert(n, f);
+            }
+        }
+    }
+    let mut counts = Counts::default();
+    let mut changes = MilestoneChanges {
+        fresh: Vec::new(),
+        renamed: Vec::new(),
+    };
+    let mut written = Vec::new();
+    let mut pages = tracker.list_milestones();
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        counts.pages += 1;
+        counts.not_modified += u64::from(page.not_modified);
+        for (what, reason) in page.rejected {
+            counts.failed += 1;
+            report.failures.push(ItemFailure {
+                what: format!("milestone {what}"),
+                reason,
+            });
+        }
+        for rm in page.items {
+            counts.fetched += 1;
+            changes.fresh.push((rm.number, rm.title.clone()));
+            match local.remove(&rm.number) {
+                None => {
+                    let mut m =
+                        Milestone::new(ItemId::for_remote_milestone(rm.number), rm.title.clone());
+                    apply_milestone(&mut m, &rm);
+                    if opts.dry_run {
+                        counts.created += 1;
+                        continue;
+                    }
+                    match store.create(m) {
+                        Ok(f) => {
+                            counts.created += 1;
+                            report.files_written += 1;
+                            written.push(f);
+                        }
+                        Err(e) => {
+                            counts.failed += 1;
+                            report.failures.push(ItemFailure {
+                                what: format!("milestone {}", rm.number),
+                                reason: e.to_string(),
+                            });
+                        }
+                    }
+                }
+                Some(mut f) => {
+                    let edited = f
+                        .item()
+                        .remote
+                        .as_ref()
+                        .and_then(|r| r.hash.as_deref())
+                        .is_some_and(|h| h != milestone_fingerprint(f.item()));
+                    let old_title = f.item().title.clone();
+                    let mut next = f.item().clone();
+                    apply_milestone(&mut next, &rm);
+                    let remote_changed = f.item().remote.as_ref().and_then(|r| r.hash.clone())
+                        != next.remote.as_ref().and_then(|r| r.hash.clone());
+                    if edited && remote_changed {
+                        counts.conflicts += 1;
+                        report.conflicts.push(f.item().id.to_string());
+                        continue;
+                    }
+                    if edited {
+                        counts.local_pending += 1;
+                        continue;
+                    }
+                    *f.item_mut() = next;
+                    if opts.dry_run {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    match store.save(&mut f) {
+                        Ok(true) => {
+                            counts.updated += 1;
+                            report.files_written += 1;
+                            if old_title != rm.title {
+                                changes.renamed.push((old_title, rm.title.clone()));
+                            }
+                            written.push(f);
+                        }
+                        Ok(false) => counts.unchanged += 1,
+                        Err(e) => {
+                            counts.failed += 1;
+                            report.failures.push(ItemFailure {
+                                what: f.path.display().to_string(),
+                                reason: e.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if !written.is_empty() {
+        index
+            .upsert_milestones(&written)
+            .await
+            .map_err(|e| TrackerError::Other {
+                what: "the index".into(),
+                message: e.to_string(),
+            })?;
+    }
+    report.resources.insert("milestones", counts);
+    Ok(changes)
+}
+
+fn apply_milestone(m: &mut Milestone, rm: &RemoteMilestone) {
+    m.title = rm.title.clone();
+    m.state = if rm.state == RemoteState::Closed {
+        MilestoneState::Closed
+    } else {
+        MilestoneState::Open
+    };
+    m.due = rm.due_on;
+    m.created = Some(rm.created_at);
+    m.updated = Some(rm.updated_at);
+    m.body = rm
+        .description
+        .as_deref()
+        .map(|d| {
+            if d.ends_with('\n') || d.is_empty() {
+                d.to_owned()
+            } else {
+                format!("{d}\n")
+            }
+        })
+        .unwrap_or_default();
+    m.remote = Some(RemoteRef {
+        number: rm.number,
+        node_id: Some(rm.node_id.clone()).filter(|s| !s.is_empty()),
+        url: Some(rm.html_url.clone()).filter(|s| !s.is_empty()),
+        state: Some(rm.state.as_str().into()),
+        updated_at: Some(rm.updated_at),
+        ..RemoteRef::default()
+    });
+    let h = milestone_fingerprint(m);
+    if let Some(r) = m.remote.as_mut() {
+        r.hash = Some(h);
+    }
+}
+
+/// A renamed milestone: its issues follow (GitHub does not bump them, so they are not re-listed).
+async fn rename_in_issues(
+    store: &Store,
+    index: &Index,
+    renamed: &[(String, String)],
+    report: &mut PullReport,
+) -> Result<(), SyncError> {
+    for (old, new) in renamed {
+        let mut written = Vec::new();
+        for path in index.issues_in_milestone(old).await? {
+            let Ok(mut f) = store.load::<Issue>(&path) else {
+                continue;
+            };
+            let edited = locally_edited(f.item());
+            f.item_mut().milestone = Some(new.clone());
+            if !edited {
+                let h = fingerprint(f.item());
+                if let Some(r) = f.item_mut().remote.as_mut() {
+                    r.hash = Some(h);
+                }
+            }
+            if store.save(&mut f)? {
+                report.files_written += 1;
+                written.push(f);
+            }
+        }
+        index.upsert_issues(&written).await?;
+    }
+    Ok(())
+}
+
+async fn pull_labels(
+    tracker: &dyn Tracker,
+    store: &Store,
+    opts: &PullOptions,
+    report: &mut PullReport,
+) -> Result<(), TrackerError> {
+    let mut counts = Counts::default();
+    let mut labels = Vec::new();
+    let mut pages = tracker.list_labels();
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        counts.pages += 1;
+        counts.not_modified += u64::from(page.not_modified);
+        for (what, reason) in page.rejected {
+            counts.failed += 1;
+            report.failures.push(ItemFailure {
+                what: format!("label {what}"),
+                reason,
+            });
+        }
+        counts.fetched += page.items.len() as u64;
+        labels.extend(page.items.into_iter().map(|l| Label {
+            name: l.name,
+            color: l.color,
+            description: l.description,
+        }));
+    }
+    let path = store.layout().dir().join("labels.yml");
+    let text = serde_saphyr::to_string(&labels).unwrap_or_default();
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+        counts.unchanged = counts.fetched;
+    } else if !opts.dry_run {
+        match store.write_atomic(&path, text.as_bytes()) {
+            Ok(_) => {
+                counts.updated = counts.fetched;
+                report.files_written += 1;
+            }
+            Err(e) => {
+                counts.failed += 1;
+                report.failures.push(ItemFailure {
+                    what: path.display().to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    report.resources.insert("labels", counts);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn pull_issues(
+    tracker: &dyn Tracker,
+    store: &Store,
+    index: &Index,
+    opts: &PullOptions,
+    since: Option<Timestamp>,
+    titles: Arc<HashMap<u64, String>>,
+    report: &mut PullReport,
+    seen: &mut HashSet<u64>,
+    events: Events<'_>,
+) -> Result<Option<Timestamp>, TrackerError> {
+    let numbers = Arc::new(
+        index
+            .issue_numbers()
+            .await
+            .map_err(|e| TrackerError::Other {
+                what: "the index".into(),
+                message: e.to_string(),
+            })?,
+    );
+    let mut counts = Counts::default();
+    let mut max_seen: Option<Timestamp> = since;
+    let mut min_failed: Option<Timestamp> = None;
+    let mut pages = tracker.list_issues(ListOptions { since });
+    let mut done = 0u64;
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        counts.pages += 1;
+        counts.not_modified += u64::from(page.not_modified);
+        counts.skipped += u64::from(page.skipped);
+        for (what, reason) in page.rejected {
+            counts.failed += 1;
+            report.failures.push(ItemFailure {
+                what: format!("issue {what}"),
+                reason,
+            });
+        }
+        let total = page.last.map(|l| u64::from(l) * 100);
+        for batch in page.items.chunks(opts.batch_size.max(1)) {
+            for r in batch {
+                seen.insert(r.number);
+                max_seen = max_seen.max(Some(r.updated_at));
+            }
+            counts.fetched += batch.len() as u64;
+            let outcomes = apply_batch(
+                store,
+                batch.to_vec(),
+                numbers.clone(),
+                titles.clone(),
+                opts.workers,
+                opts.dry_run,
+            )
+            .await;
+            let mut written = Vec::new();
+            for o in outcomes {
+                match o {
+                    Outcome::Created(f) => {
+                        counts.created += 1;
+                        written.push(f);
+                    }
+                    Outcome::Updated(f) => {
+                        counts.updated += 1;
+                        written.push(f);
+                    }
+                    Outcome::Unchanged => counts.unchanged += 1,
+                    Outcome::LocalPending => counts.local_pending += 1,
+                    Outcome::Conflict(id) => {
+                        counts.conflicts += 1;
+                        report.conflicts.push(id);
+                    }
+                    Outcome::Failed(f, at) => {
+                        counts.failed += 1;
+                        min_failed = min_failed.min(Some(at)).or(Some(at));
+                        report.failures.push(f);
+                    }
+                }
+            }
+            report.files_written += written.len() as u64;
+            if !written.is_empty() {
+                // One transaction per batch.
+                if let Err(e) = index.upsert_issues(&written).await {
+                    report.failures.push(ItemFailure {
+                        what: "the index".into(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+            done += batch.len() as u64;
+            events(SyncEvent::Progress {
+                phase: Phase::Issues,
+                done,
+                total,
+            });
+        }
+    }
+    report.resources.insert("issues", counts);
+    // A failed item is re-read next time: the watermark stops just before it.
+    Ok(match min_failed {
+        Some(t) => Timestamp::from_unix(t.unix() - 1).or(since),
+        None => max_seen,
+    })
+}
+
+/// Writes a batch of issues on blocking threads, `workers` at a time.
+async fn apply_batch(
+    store: &Store,
+    batch: Vec<RemoteIssue>,
+    numbers: Arc<HashMap<u64, PathBuf>>,
+    titles: Arc<HashMap<u64, String>>,
+    workers: usize,
+    dry_run: bool,
+) -> Vec<Outcome> {
+    let per = batch.len().div_ceil(workers.max(1)).max(1);
+    let mut tasks = Vec::new();
+    for chunk in batch.chunks(per) {
+        let chunk = chunk.to_vec();
+        let (store, numbers, titles) = (store.clone(), numbers.clone(), titles.clone());
+        tasks.push(tokio::task::spawn_blocking(move || {
+            chunk
+                .iter()
+                .map(|r| apply_one(&store, r, &numbers, &titles, dry_run))
+                .collect::<Vec<_>>()
+        }));
+    }
+    let mut out = Vec::with_capacity(batch.len());
+    for t in tasks {
+        match t.await {
+            Ok(v) => out.extend(v),
+            Err(e) => out.push(Outcome::Failed(
+                ItemFailure {
+                    what: "a batch of issues".into(),
+                    reason: e.to_string(),
+                },
+                Timestamp(chrono::Utc::now()),
+            )),
+        }
+    }
+    out
+}
+
+fn apply_one(
+    store: &Store,
+    remote: &RemoteIssue,
+    numbers: &HashMap<u64, PathBuf>,
+    titles: &HashMap<u64, String>,
+    dry_run: bool,
+) -> Outcome {
+    let fail = |reason: String| {
+        Outcome::Failed(
+            ItemFailure {
+                what: format!("issue #{}", remote.number),
+                reason,
+            },
+            remote.updated_at,
+        )
+    };
+    let title = remote
+        .milestone
+        .map(|n| titles.get(&n).cloned().unwrap_or_else(|| format!("#{n}")));
+    let path = numbers.get(&remote.number).cloned().or_else(|| {
+        let p = store.path_of(Kind::Issue, &ItemId::for_remote_issue(remote.number));
+        p.exists().then_some(p)
+    });
+    let Some(path) = path else {
+        let issue = new_issue(remote, title);
+        if dry_run {
+            return Outcome::Unchanged;
+        }
+        return match store.create(issue) {
+            Ok(f) => Outcome::Created(f),
+            Err(e) => fail(e.to_string()),
+        };
+    };
+    let mut file = match store.load::<Issue>(&path) {
+        Ok(f) => f,
+        Err(e) => return fail(e.to_string()),
+    };
+    let edited = locally_edited(file.item());
+    let mut next = file.item().clone();
+    apply_remote(&mut next, remote, title);
+    let base = file.item().remote.as_ref().and_then(|r| r.hash.clone());
+    let incoming = next.remote.as_ref().and_then(|r| r.hash.clone());
+    if edited {
+        return if base != incoming {
+            Outcome::Conflict(file.item().id.to_string())
+        } else {
+            Outcome::LocalPending
+        };
+    }
+    *file.item_mut() = next;
+    if dry_run {
+        return Outcome::Unchanged;
+    }
+    match store.save(&mut file) {
+        Ok(true) => Outcome::Updated(file),
+        Ok(false) => Outcome::Unchanged,
+        Err(e) => fail(e.to_string()),
+    }
+}
+
+async fn pull_comments(
+    tracker: &dyn Tracker,
+    store: &Store,
+    index: &Index,
+    opts: &PullOptions,
+    since: Option<Timestamp>,
+    report: &mut PullReport,
+) -> Result<Option<Timestamp>, TrackerError> {
+    let numbers = index
+        .issue_numbers()
+        .await
+        .map_err(|e| TrackerError::Other {
+            what: "the index".into(),
+            message: e.to_string(),
+        })?;
+    let mut counts = Counts::default();
+    let mut max_seen = since;
+    let mut failed = false;
+    let mut pages = tracker.list_comments(ListOptions { since });
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        counts.pages += 1;
+        counts.not_modified += u64::from(page.not_modified);
+        for (what, reason) in page.rejected {
+            counts.failed += 1;
+            failed = true;
+            report.failures.push(ItemFailure {
+                what: format!("comment {what}"),
+                reason,
+            });
+        }
+        let mut by_issue: HashMap<u64, Vec<RemoteComment>> = HashMap::new();
+        for c in page.items {
+            counts.fetched += 1;
+            max_seen = max_seen.max(Some(c.updated_at));
+            by_issue.entry(c.issue_number).or_default().push(c);
+        }
+        let mut jobs = Vec::new();
+        for (number, list) in by_issue {
+            let Some(path) = numbers.get(&number) else {
+                // A pull request's comments, or an issue we do not hold.
+                counts.skipped += list.len() as u64;
+                continue;
+            };
+            let Some(id) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| ItemId::new(s).ok())
+            else {
+                continue;
+            };
+            jobs.push((id, list));
+        }
+        if opts.dry_run {
+            continue;
+        }
+        let per = jobs.len().div_ceil(opts.workers.max(1)).max(1);
+        let mut tasks = Vec::new();
+        for chunk in jobs.chunks(per) {
+            let chunk = chunk.to_vec();
+            let store = store.clone();
+            tasks.push(tokio::task::spawn_blocking(move || {
+                chunk
+                    .iter()
+                    .map(|(id, list)| (id.clone(), comments::merge(&store, id, list)))
+                    .collect::<Vec<_>>()
+            }));
+        }
+        for t in tasks {
+            for (id, r) in t.await.unwrap_or_default() {
+                match r {
+                    Ok(true) => {
+                        counts.updated += 1;
+                        report.files_written += 1;
+                    }
+                    Ok(false) => counts.unchanged += 1,
+                    Err(reason) => {
+                        counts.failed += 1;
+                        failed = true;
+                        report.failures.push(ItemFailure {
+                            what: format!("comments of {id}"),
+                            reason,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    report.resources.insert("comments", counts);
+    Ok(if failed { None } else { max_seen })
+}
+
+/// After a complete full listing: issues we hold that GitHub no longer lists were deleted or
+/// transferred. Ask for each, mark the file, never delete it.
+async fn find_lost(
+    tracker: &dyn Tracker,
+    store: &Store,
+    index: &Index,
+    opts: &PullOptions,
+    seen: &HashSet<u64>,
+    report: &mut PullReport,
+) -> Result<(), SyncError> {
+    let numbers = index.issue_numbers().await?;
+    let mut written = Vec::new();
+    for (number, path) in numbers {
+        if seen.contains(&number) {
+            continue;
+        }
+        let Ok(mut f) = store.load::<Issue>(&path) else {
+            continue;
+        };
+        if f.item().remote.as_ref().is_some_and(|r| r.lost.is_some()) {
+            continue;
+        }
+        let fate = match tracker.get_issue(number).await {
+            Err(TrackerError::Gone { .. } | TrackerError::NotFound { .. }) => "gone",
+            Err(TrackerError::Moved { .. }) => "transferred",
+            Err(e @ TrackerError::RateLimited { .. }) => return Err(e.into()),
+            Err(e) => {
+                report.failures.push(ItemFailure {
+                    what: format!("issue #{number}"),
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+            Ok(_) => continue,
+        };
+        report.lost.push(format!("{}: {fate}", f.item().id));
+        if opts.dry_run {
+            continue;
+        }
+        if let Some(r) = f.item_mut().remote.as_mut() {
+            r.lost = Some(fate.to_owned());
+        }
+        if store.save(&mut f)? {
+            report.files_written += 1;
+            written.push(f);
+        }
+    }
+    index.upsert_issues(&written).await?;
+    Ok(())
+}

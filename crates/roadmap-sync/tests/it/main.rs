@@ -1,0 +1,407 @@
+//! Pull against the simulator through the real GitHub client.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use roadmap_cache::{Cache, CacheOptions};
+use roadmap_github::{GitHub, RetryPolicy};
+use roadmap_index::{Index, IssueQuery, collect_rows};
+use roadmap_model::{Issue, Status};
+use roadmap_sim::{RepoSpec, SimConfig, Simulator};
+use roadmap_store::{Kind, Store};
+use roadmap_sync::{PullOptions, PullReport, SyncState, pull};
+use secrecy::SecretString;
+
+struct Project {
+    _dir: tempfile::TempDir,
+    store: Store,
+    sim: Simulator,
+}
+
+fn spec(issues: u64, prs: u64, milestones: u64) -> RepoSpec {
+    let mut s = RepoSpec::new("octo", "demo");
+    s.issues = issues;
+    s.prs = prs;
+    s.milestones = milestones;
+    s.labels = 10;
+    s.comments = 1;
+    s
+}
+
+async fn project(spec: RepoSpec) -> Project {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path(), "").unwrap();
+    let mut other = RepoSpec::new("octo", "other");
+    other.issues = 1;
+    let sim = Simulator::start(SimConfig::default().repo(spec).repo(other))
+        .await
+        .unwrap();
+    Project {
+        _dir: dir,
+        store,
+        sim,
+    }
+}
+
+impl Project {
+    fn client(&self) -> GitHub {
+        let cache = Arc::new(Cache::new(
+            Some(self.store.layout().cache_dir()),
+            CacheOptions::default(),
+        ));
+        GitHub::builder("octo", "demo")
+            .api_url(self.sim.url())
+            .token(Some(SecretString::from("ghp_sync_test")))
+            .cache(Some(cache))
+            .retry(RetryPolicy {
+                max_retries: 5,
+                base: Duration::from_millis(5),
+                max: Duration::from_millis(20),
+            })
+            .write_spacing(Duration::ZERO)
+            .build()
+            .unwrap()
+    }
+
+    async fn pull_with(&self, opts: PullOptions) -> PullReport {
+        let (index, _) = Index::open(&self.store).await.unwrap();
+        let gh = self.client();
+        let r = pull(&gh, &index, "octo/demo", &opts, &|_| {})
+            .await
+            .unwrap();
+        index.close().await;
+        r
+    }
+
+    async fn pull(&self) -> PullReport {
+        self.pull_with(PullOptions::default()).await
+    }
+
+    /// Every local issue file by number.
+    fn local(&self) -> BTreeMap<u64, Issue> {
+        self.store
+            .load_all::<Issue>()
+            .unwrap()
+            .items
+            .into_iter()
+            .filter_map(|f| Some((f.item().number()?, f.item().clone())))
+            .collect()
+    }
+
+    /// Asserts that files (and the index) hold exactly the remote's issues, field by field.
+    async fn assert_matches_remote(&self) {
+        let local = self.local();
+        let remote = self
+            .sim
+            .with_world(|w| w.repos.values().find(|r| r.name == "demo").unwrap().clone());
+        let issues: Vec<_> = remote.issues.values().filter(|i| !i.is_pr).collect();
+        let live: Vec<u64> = local
+            .iter()
+            .filter(|(_, i)| i.remote.as_ref().unwrap().lost.is_none())
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(
+            live,
+            issues.iter().map(|i| i.number).collect::<Vec<_>>(),
+            "same set of issues"
+        );
+        for r in issues {
+            let l = &local[&r.number];
+            assert_eq!(l.title, r.title, "#{} title", r.number);
+            let body = r.body.clone().unwrap_or_default();
+            assert_eq!(
+                l.body.trim_end_matches('\n'),
+                body.trim_end_matches('\n'),
+                "#{} body",
+                r.number
+            );
+            assert_eq!(
+                l.status == Status::Done,
+                r.state == "closed",
+                "#{} state",
+                r.number
+            );
+            assert_eq!(
+                l.remote.as_ref().unwrap().state_reason,
+                r.state_reason,
+                "#{} state_reason",
+                r.number
+            );
+            let mut a = l.labels.clone();
+            a.sort();
+            let mut b = r.labels.clone();
+            b.sort();
+            assert_eq!(a, b, "#{} labels", r.number);
+            assert_eq!(l.assignees, r.assignees, "#{} assignees", r.number);
+            let ms = r.milestone.map(|n| remote.milestones[&n].title.clone());
+            assert_eq!(l.milestone, ms, "#{} milestone", r.number);
+            let comments =
+                roadmap_sync::comments::read(&roadmap_sync::comments::path(&self.store, &l.id))
+                    .unwrap();
+            let want: Vec<&str> = remote
+                .comments
+                .values()
+                .filter(|c| c.issue == r.number)
+                .map(|c| c.body.as_str())
+                .collect();
+            assert_eq!(
+                comments.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(),
+                want,
+                "#{} comments",
+                r.number
+            );
+        }
+        // The index agrees with the files.
+        let (index, _) = Index::open(&self.store).await.unwrap();
+        let rows = collect_rows(index.list_issues(&IssueQuery::default()))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), local.len());
+        index.close().await;
+    }
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime)> {
+    let mut out = BTreeMap::new();
+    for sub in ["issues", "milestones", "comments"] {
+        for e in std::fs::read_dir(dir.join(sub)).unwrap().flatten() {
+            let m = e.metadata().unwrap();
+            out.insert(
+                e.path().display().to_string(),
+                (std::fs::read(e.path()).unwrap(), m.modified().unwrap()),
+            );
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_pull_uses_the_minimum_number_of_calls_and_mirrors_the_remote() {
+    for (n, prs, m) in [
+        (12u64, 0u64, 6u64),
+        (106, 0, 6),
+        (515, 25, 12),
+        (250, 0, 130),
+    ] {
+        let p = project(spec(n, prs, m)).await;
+        let report = p.pull().await;
+        let metrics = p.sim.metrics();
+        let issue_pages = (n + prs).div_ceil(100).max(1);
+        let comment_pages = (n + prs).div_ceil(100).max(1); // one comment per issue and PR
+        assert_eq!(
+            metrics.calls("GET /repos/{owner}/{repo}/issues"),
+            issue_pages,
+            "{n} issues"
+        );
+        assert_eq!(
+            metrics.calls("GET /repos/{owner}/{repo}/milestones"),
+            m.div_ceil(100).max(1)
+        );
+        assert_eq!(metrics.calls("GET /repos/{owner}/{repo}/labels"), 1);
+        assert_eq!(
+            metrics.calls("GET /repos/{owner}/{repo}/issues/comments"),
+            comment_pages
+        );
+        assert_eq!(
+            metrics.requests,
+            issue_pages + m.div_ceil(100).max(1) + 1 + comment_pages,
+            "no per-issue lookups"
+        );
+        assert_eq!(report.resources["issues"].created, n);
+        assert_eq!(report.resources["issues"].skipped, prs);
+        assert_eq!(
+            report.resources["comments"].skipped, prs,
+            "PR comments skipped"
+        );
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        p.assert_matches_remote().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_change_pull_is_all_304s_and_touches_no_file() {
+    let p = project(spec(300, 20, 8)).await;
+    p.pull().await;
+    // The first incremental pull asks `since` the watermark for the first time (one request
+    // per resource); from then on an unchanged remote answers 304.
+    p.pull().await;
+    let before = snapshot(p.store.layout().dir());
+    p.sim.reset_metrics();
+    let report = p.pull().await;
+    let m = p.sim.metrics();
+    assert_eq!(m.requests, m.not_modified, "only 304s: {m:?}");
+    assert_eq!(m.requests, 4, "one conditional request per resource");
+    assert_eq!(report.files_written, 0);
+    assert_eq!(
+        snapshot(p.store.layout().dir()),
+        before,
+        "no file content or mtime changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_pulls_follow_scripted_remote_changes() {
+    let p = project(spec(400, 10, 5)).await;
+    p.pull().await;
+    // Edits, closes, relabels, comments, a new issue, a renamed milestone.
+    p.sim
+        .edit_issue("octo", "demo", 3, |i| i.title = "retitled".into());
+    p.sim.edit_issue("octo", "demo", 4, |i| {
+        i.state = "closed".into();
+        i.state_reason = Some("not_planned".into());
+    });
+    p.sim.edit_issue("octo", "demo", 5, |i| {
+        i.labels = vec!["bug".into(), "area: ui".into()]
+    });
+    let n = p.sim.create_issue("octo", "demo", "brand new").unwrap();
+    p.sim.add_comment("octo", "demo", 6, "a new comment");
+    p.sim
+        .rename_milestone("octo", "demo", 2, "Renamed milestone");
+    p.sim.reset_metrics();
+    let report = p.pull().await;
+    assert_eq!(
+        p.sim.metrics().calls("GET /repos/{owner}/{repo}/issues"),
+        1,
+        "since the watermark: one page"
+    );
+    assert_eq!(report.resources["issues"].created, 1);
+    assert!(report.resources["issues"].updated >= 4);
+    assert!(p.local().contains_key(&n));
+    p.assert_matches_remote().await;
+
+    // Deleted and transferred issues are found by a full pull and marked, not deleted.
+    p.sim.delete_issue("octo", "demo", 7);
+    p.sim.transfer_issue("octo", "demo", 8, "octo", "other");
+    let report = p
+        .pull_with(PullOptions {
+            full: true,
+            ..PullOptions::default()
+        })
+        .await;
+    let mut lost = report.lost.clone();
+    lost.sort();
+    assert_eq!(
+        lost,
+        vec!["gh-7: gone".to_owned(), "gh-8: transferred".to_owned()]
+    );
+    let local = p.local();
+    assert_eq!(
+        local[&7].remote.as_ref().unwrap().lost.as_deref(),
+        Some("gone")
+    );
+    assert_eq!(
+        local[&8].remote.as_ref().unwrap().lost.as_deref(),
+        Some("transferred")
+    );
+    p.assert_matches_remote().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_edits_survive_a_pull_and_both_side_edits_are_conflicts() {
+    let p = project(spec(50, 0, 3)).await;
+    p.pull().await;
+    let edit = |n: u64, f: &dyn Fn(&mut Issue)| {
+        let path = p
+            .store
+            .path_of(Kind::Issue, &roadmap_model::ItemId::for_remote_issue(n));
+        let mut file = p.store.load::<Issue>(&path).unwrap();
+        f(file.item_mut());
+        p.store.save(&mut file).unwrap();
+    };
+    edit(10, &|i| i.title = "local title".into());
+    edit(11, &|i| i.body = "local body\n".into());
+    // Remote edits to 11 (both sides: conflict) and 12 (remote only: applied).
+    p.sim
+        .edit_issue("octo", "demo", 11, |i| i.title = "remote title".into());
+    p.sim
+        .edit_issue("octo", "demo", 12, |i| i.title = "remote only".into());
+    let report = p.pull().await;
+    assert_eq!(report.conflicts, vec!["gh-11".to_owned()]);
+    let local = p.local();
+    assert_eq!(local[&10].title, "local title", "local-only edit kept");
+    assert_eq!(local[&11].body, "local body\n", "conflict left alone");
+    assert_ne!(local[&11].title, "remote title");
+    assert_eq!(local[&12].title, "remote only");
+    let state = SyncState::load(&p.store, "octo/demo").unwrap();
+    assert_eq!(state.conflicts, vec!["gh-11".to_owned()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_pull_converges_when_rerun() {
+    let p = project(spec(700, 0, 4)).await;
+    // A pull that dies on page 4 (every retry fails): nothing after it is trusted.
+    let mut f = roadmap_sim::ScriptedFault::next("page=4", roadmap_sim::FaultKind::Status502);
+    f.remaining = 50;
+    p.sim.script_fault(f);
+    let (index, _) = Index::open(&p.store).await.unwrap();
+    let report = pull(
+        &p.client(),
+        &index,
+        "octo/demo",
+        &PullOptions::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    index.close().await;
+    assert!(report.partial());
+    assert!(report.failures.iter().any(|f| f.what == "issues listing"));
+    let state = SyncState::load(&p.store, "octo/demo").unwrap();
+    assert!(
+        !state.watermarks.contains_key("issues"),
+        "no watermark after a failed listing"
+    );
+    // The network comes back (the scripted failures are used up) and the rerun converges.
+    let mut rerun = p.pull().await;
+    for _ in 0..10 {
+        if !rerun.partial() {
+            break;
+        }
+        rerun = p.pull().await;
+    }
+    assert!(rerun.failures.is_empty(), "{:?}", rerun.failures);
+    p.assert_matches_remote().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_item_is_reported_and_skipped_and_the_rest_is_pulled() {
+    let p = project(spec(120, 0, 2)).await;
+    // A file that cannot be parsed where issue #9 would be updated.
+    p.pull().await;
+    let bad = p
+        .store
+        .path_of(Kind::Issue, &roadmap_model::ItemId::for_remote_issue(9));
+    std::fs::write(&bad, "---\nid: gh-9\ntitle: [broken\n---\n").unwrap();
+    p.sim
+        .edit_issue("octo", "demo", 9, |i| i.title = "nine".into());
+    p.sim
+        .edit_issue("octo", "demo", 10, |i| i.title = "ten".into());
+    let report = p.pull().await;
+    assert!(report.partial());
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(
+        report.failures[0].what.contains("#9") && report.failures[0].reason.contains("gh-9.md:3:"),
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(p.local()[&10].title, "ten");
+    assert_eq!(
+        std::fs::read_to_string(&bad).unwrap(),
+        "---\nid: gh-9\ntitle: [broken\n---\n",
+        "the bad file is left as the user wrote it"
+    );
+    // Fixed by hand, the next pull picks #9 up: the watermark stopped before it.
+    std::fs::remove_file(&bad).unwrap();
+    let report = p.pull().await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(p.local()[&9].title, "nine");
+}
