@@ -6,9 +6,11 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod auth;
 mod config;
 mod local;
 mod render;
+mod sync;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,8 @@ struct Cli {
     /// More logging (-v info, -vv debug).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    #[command(flatten)]
+    remote: sync::Remote,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -76,6 +80,39 @@ enum Cmd {
     Config(ConfigCmd),
     /// Keep the index in step with the files as they change.
     Watch,
+    /// Sync with GitHub.
+    #[command(subcommand)]
+    Sync(SyncCmd),
+    /// Check what a sync needs: token, rate limit, latency, cache and index health.
+    Doctor,
+    /// Show or empty the HTTP cache.
+    #[command(subcommand)]
+    Cache(CacheCmd),
+    /// Run the demo: a simulated GitHub, a pull, an incremental and a no-change pull, queries.
+    Demo {
+        /// Project folder to pull into (default: a temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Issues in the simulated repository.
+        #[arg(long, default_value_t = 2000)]
+        issues: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SyncCmd {
+    /// Pull issues, milestones, labels and comments from GitHub.
+    Pull(sync::PullArgs),
+    /// Watermarks, last run and pending conflicts.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum CacheCmd {
+    /// Entries and size.
+    Stats,
+    /// Remove every entry.
+    Clear,
 }
 
 #[derive(Debug, clap::Args)]
@@ -330,12 +367,13 @@ fn open_store(cli_dir: Option<&Path>) -> Result<Store> {
     })
 }
 
-/// Where an issue's GitHub comments are kept: `.roadmap/comments/<id>.md`.
+/// Where an issue's GitHub comments are kept.
 pub fn comments_path(store: &Store, issue: &Issue) -> PathBuf {
-    store
-        .layout()
-        .comments_dir()
-        .join(format!("{}.md", issue.id))
+    roadmap_sync::comments::path(store, &issue.id)
+}
+
+fn remote_flags(r: &sync::Remote) -> Vec<(&'static str, Option<String>)> {
+    vec![("repo", r.repo.clone()), ("api_url", r.api_url.clone())]
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -430,6 +468,51 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Watch => {
             local::watch(&open_store(dir)?, &mut out).await?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Sync(cmd) => {
+            let store = open_store(dir)?;
+            let mut flags = remote_flags(&cli.remote);
+            if let SyncCmd::Pull(args) = &cmd {
+                flags.push(("workers", args.workers.map(|w| w.to_string())));
+                flags.push(("batch_size", args.batch_size.map(|w| w.to_string())));
+            }
+            let config = Config::load(Some(store.layout().dir()), &flags)?;
+            match cmd {
+                SyncCmd::Pull(args) => {
+                    if sync::pull(&store, &config, &args, &mut out).await? {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(3)
+                    }
+                }
+                SyncCmd::Status => {
+                    sync::status(&store, &config, &mut out)?;
+                    ExitCode::SUCCESS
+                }
+            }
+        }
+        Cmd::Doctor => {
+            let store = open_store(dir).ok();
+            let config = Config::load(
+                store.as_ref().map(|s| s.layout().dir()),
+                &remote_flags(&cli.remote),
+            )?;
+            if sync::doctor(store.as_ref(), &config, &mut out).await? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Cmd::Cache(cmd) => {
+            sync::cache(&open_store(dir)?, matches!(cmd, CacheCmd::Clear), &mut out)?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Demo {
+            dir: demo_dir,
+            issues,
+        } => {
+            sync::demo(demo_dir, issues, &mut out).await?;
             ExitCode::SUCCESS
         }
     };

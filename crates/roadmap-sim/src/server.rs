@@ -297,14 +297,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         .await;
     }
     let items = answer.items;
-    let delay = latency.delay(
-        items,
-        &mut *shared.rng.lock().unwrap_or_else(|e| e.into_inner()),
-    );
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    finish(
+    let resp = finish(
         &shared,
         &template,
         answer,
@@ -313,10 +306,24 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         &key,
         authenticated,
         &limits,
-        delay,
+        Duration::ZERO,
         items,
         primary_free,
-    )
+    );
+    // A 304 carries no body: it costs the base latency only.
+    let items = if resp.status() == StatusCode::NOT_MODIFIED {
+        0
+    } else {
+        items
+    };
+    let delay = latency.delay(
+        items,
+        &mut *shared.rng.lock().unwrap_or_else(|e| e.into_inner()),
+    );
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    resp
 }
 
 fn creates_content(segs: &[&str]) -> bool {

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures::StreamExt;
+use futures::stream::{self, BoxStream, StreamExt};
 use roadmap_index::Index;
 use roadmap_model::{
-    Issue, ItemId, Label, ListOptions, Milestone, MilestoneState, RemoteComment, RemoteIssue,
+    Issue, ItemId, Label, ListOptions, Milestone, MilestoneState, Page, RemoteComment, RemoteIssue,
     RemoteMilestone, RemoteRef, RemoteState, Timestamp, Tracker, TrackerError, TrackerMetrics,
 };
 use roadmap_store::{ItemFile, Kind, Store};
@@ -56,32 +56,63 @@ pub async fn pull(
     };
     let mut fatal: Option<TrackerError> = None;
 
-    // Milestones first: issues refer to them by title.
+    // Milestones and labels together (issues refer to milestones by title).
     let mut titles = local_milestone_titles(&store)?;
+    let (mut ms_report, mut lb_report) = (PullReport::default(), PullReport::default());
     if opts.milestones {
         events(SyncEvent::Started(Phase::Milestones));
-        match pull_milestones(tracker, &store, index, opts, &mut report).await {
-            Ok(renames) => {
-                for m in &renames.fresh {
-                    titles.insert(m.0, m.1.clone());
-                }
-                if !opts.dry_run {
-                    rename_in_issues(&store, index, &renames.renamed, &mut report).await?;
-                }
-            }
-            Err(e) => note_listing_failure(&mut report, "milestones", e, &mut fatal),
-        }
-        events(SyncEvent::Finished(Phase::Milestones));
     }
-    if opts.labels && fatal.is_none() {
+    if opts.labels {
         events(SyncEvent::Started(Phase::Labels));
-        if let Err(e) = pull_labels(tracker, &store, opts, &mut report).await {
-            note_listing_failure(&mut report, "labels", e, &mut fatal);
-        }
-        events(SyncEvent::Finished(Phase::Labels));
     }
+    let (ms, lb) = tokio::join!(
+        async {
+            if opts.milestones {
+                Some(pull_milestones(tracker, &store, index, opts, &mut ms_report).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if opts.labels {
+                Some(pull_labels(tracker, &store, opts, &mut lb_report).await)
+            } else {
+                None
+            }
+        },
+    );
+    merge(&mut report, ms_report);
+    merge(&mut report, lb_report);
+    match ms {
+        Some(Ok(changes)) => {
+            for m in &changes.fresh {
+                titles.insert(m.0, m.1.clone());
+            }
+            if !opts.dry_run {
+                rename_in_issues(&store, index, &changes.renamed, &mut report).await?;
+            }
+            events(SyncEvent::Finished(Phase::Milestones));
+        }
+        Some(Err(e)) => note_listing_failure(&mut report, "milestones", e, &mut fatal),
+        None => {}
+    }
+    match lb {
+        Some(Ok(())) => events(SyncEvent::Finished(Phase::Labels)),
+        Some(Err(e)) => note_listing_failure(&mut report, "labels", e, &mut fatal),
+        None => {}
+    }
+
+    // Issues, and comments. An incremental pull lists both at once (what changed is small,
+    // and comments are applied once the issues they belong to are on disk); a full pull lists
+    // comments after the issues so that memory stays bounded.
     let mut seen_numbers = HashSet::new();
     let mut issues_complete = false;
+    let comment_since = if full {
+        None
+    } else {
+        state.watermarks.get("comments").copied()
+    };
+    let mut early_comments: Option<Result<Vec<Page<RemoteComment>>, TrackerError>> = None;
     if opts.issues && fatal.is_none() {
         events(SyncEvent::Started(Phase::Issues));
         let since = if full {
@@ -89,19 +120,31 @@ pub async fn pull(
         } else {
             state.watermarks.get("issues").copied()
         };
-        match pull_issues(
+        let titles = Arc::new(titles);
+        let issues = pull_issues(
             tracker,
             &store,
             index,
             opts,
             since,
-            Arc::new(titles),
+            titles,
             &mut report,
             &mut seen_numbers,
             events,
-        )
-        .await
-        {
+        );
+        let result = if opts.comments && !full {
+            let (r, c) = tokio::join!(
+                issues,
+                collect_pages(tracker.list_comments(ListOptions {
+                    since: comment_since
+                }))
+            );
+            early_comments = Some(c);
+            r
+        } else {
+            issues.await
+        };
+        match result {
             Ok(Some(mark)) => {
                 state.watermarks.insert("issues".into(), mark);
                 issues_complete = true;
@@ -113,12 +156,14 @@ pub async fn pull(
     }
     if opts.comments && fatal.is_none() {
         events(SyncEvent::Started(Phase::Comments));
-        let since = if full {
-            None
-        } else {
-            state.watermarks.get("comments").copied()
+        let pages = match early_comments {
+            Some(Ok(pages)) => stream::iter(pages.into_iter().map(Ok)).boxed(),
+            Some(Err(e)) => stream::iter(vec![Err(e)]).boxed(),
+            None => tracker.list_comments(ListOptions {
+                since: comment_since,
+            }),
         };
-        match pull_comments(tracker, &store, index, opts, since, &mut report).await {
+        match pull_comments(&store, index, opts, comment_since, pages, &mut report).await {
             Ok(Some(mark)) => {
                 state.watermarks.insert("comments".into(), mark);
             }
@@ -676,12 +721,30 @@ fn apply_one(
     }
 }
 
+async fn collect_pages<T>(
+    mut pages: BoxStream<'_, Result<Page<T>, TrackerError>>,
+) -> Result<Vec<Page<T>>, TrackerError> {
+    let mut out = Vec::new();
+    while let Some(p) = pages.next().await {
+        out.push(p?);
+    }
+    Ok(out)
+}
+
+fn merge(into: &mut PullReport, part: PullReport) {
+    into.resources.extend(part.resources);
+    into.failures.extend(part.failures);
+    into.conflicts.extend(part.conflicts);
+    into.lost.extend(part.lost);
+    into.files_written += part.files_written;
+}
+
 async fn pull_comments(
-    tracker: &dyn Tracker,
     store: &Store,
     index: &Index,
     opts: &PullOptions,
     since: Option<Timestamp>,
+    mut pages: BoxStream<'_, Result<Page<RemoteComment>, TrackerError>>,
     report: &mut PullReport,
 ) -> Result<Option<Timestamp>, TrackerError> {
     let numbers = index
@@ -694,7 +757,6 @@ async fn pull_comments(
     let mut counts = Counts::default();
     let mut max_seen = since;
     let mut failed = false;
-    let mut pages = tracker.list_comments(ListOptions { since });
     while let Some(page) = pages.next().await {
         let page = page?;
         counts.pages += 1;

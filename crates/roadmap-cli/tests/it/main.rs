@@ -8,6 +8,7 @@
 )]
 
 mod local;
+mod sync;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,0 +1,655 @@
+//! `roadmap sync pull|status`, `roadmap doctor`, `roadmap cache`, `roadmap demo`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use roadmap_cache::{Cache, CacheOptions};
+use roadmap_github::GitHub;
+use roadmap_index::{Index, IssueQuery};
+use roadmap_store::Store;
+use roadmap_sync::{Phase, PullOptions, PullReport, SyncEvent, SyncState};
+use secrecy::SecretString;
+
+use crate::config::Config;
+
+/// Options every command that talks to GitHub accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Remote {
+    /// Repository OWNER/NAME (default: `repo` in the config).
+    #[arg(long, global = true)]
+    pub repo: Option<String>,
+    /// API base URL (default: `api_url` in the config, else https://api.github.com).
+    #[arg(long, global = true)]
+    pub api_url: Option<String>,
+}
+
+/// `roadmap sync pull` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PullArgs {
+    /// Pull issues (default: everything unless one of --issues/--milestones/--labels is given).
+    #[arg(long)]
+    pub issues: bool,
+    /// Pull milestones.
+    #[arg(long)]
+    pub milestones: bool,
+    /// Pull labels.
+    #[arg(long)]
+    pub labels: bool,
+    /// Pull comments (default from config `comments`, true).
+    #[arg(long, overrides_with = "no_comments")]
+    pub comments: bool,
+    /// Do not pull comments.
+    #[arg(long)]
+    pub no_comments: bool,
+    /// List everything and look for deleted or transferred issues.
+    #[arg(long)]
+    pub full: bool,
+    /// Parallel requests and file writers (default from config, 8).
+    #[arg(long)]
+    pub workers: Option<u64>,
+    /// Items per index transaction (default from config, 50).
+    #[arg(long)]
+    pub batch_size: Option<u64>,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Accepted for compatibility with the seed tool; every pull is the fast one.
+    #[arg(long, hide = true)]
+    pub high_performance: bool,
+}
+
+pub struct Target {
+    pub owner: String,
+    pub name: String,
+    pub api_url: String,
+}
+
+pub fn target(config: &Config) -> Result<Target> {
+    let repo = config.get("repo").context(
+        "no repository: pass --repo OWNER/NAME or run `roadmap config set repo OWNER/NAME`",
+    )?;
+    let (owner, name) = repo
+        .split_once('/')
+        .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+        .with_context(|| format!("repository `{repo}` is not OWNER/NAME"))?;
+    Ok(Target {
+        owner: owner.into(),
+        name: name.into(),
+        api_url: config
+            .get("api_url")
+            .unwrap_or("https://api.github.com")
+            .to_owned(),
+    })
+}
+
+pub fn client(
+    store: &Store,
+    config: &Config,
+    t: &Target,
+    token: Option<SecretString>,
+    workers: usize,
+) -> Result<GitHub> {
+    let cache = Arc::new(Cache::new(
+        Some(store.layout().cache_dir()),
+        CacheOptions::default(),
+    ));
+    Ok(GitHub::builder(&t.owner, &t.name)
+        .api_url(&t.api_url)
+        .token(token)
+        .workers(workers)
+        .write_spacing(Duration::from_millis(
+            config
+                .get("write_spacing_ms")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000),
+        ))
+        .cache(Some(cache))
+        .build()?)
+}
+
+pub fn token() -> Option<SecretString> {
+    match crate::auth::find_token() {
+        Some((t, src)) => {
+            tracing::info!("using the token from {}", src.as_str());
+            Some(t)
+        }
+        None => {
+            tracing::warn!(
+                "no token found (GITHUB_TOKEN, GH_TOKEN, `gh auth token`): unauthenticated, 60 requests an hour"
+            );
+            None
+        }
+    }
+}
+
+/// Renders sync events: bars on a terminal, plain lines otherwise.
+pub struct Progress {
+    bar: Mutex<Option<ProgressBar>>,
+    fancy: bool,
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        Progress {
+            bar: Mutex::new(None),
+            fancy: std::io::stderr().is_terminal(),
+            quiet,
+        }
+    }
+
+    pub fn handle(&self, ev: SyncEvent) {
+        if self.quiet {
+            return;
+        }
+        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match ev {
+            SyncEvent::Started(phase) => {
+                if self.fancy {
+                    let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                    b.set_style(
+                        ProgressStyle::with_template(
+                            "{prefix:>11} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                    );
+                    b.set_prefix(phase.as_str());
+                    *bar = Some(b);
+                } else {
+                    eprintln!("{}: started", phase.as_str());
+                }
+            }
+            SyncEvent::Progress { phase, done, total } => {
+                if let Some(b) = bar.as_ref() {
+                    if let Some(t) = total {
+                        b.set_length(t.max(done));
+                    }
+                    b.set_position(done);
+                } else if !self.fancy
+                    && (done % 1000 == 0 || total == Some(done))
+                    && phase == Phase::Issues
+                {
+                    eprintln!(
+                        "{}: {done}{}",
+                        phase.as_str(),
+                        total.map(|t| format!(" of about {t}")).unwrap_or_default()
+                    );
+                }
+            }
+            SyncEvent::Finished(phase) => {
+                if let Some(b) = bar.take() {
+                    b.finish_and_clear();
+                } else if !self.fancy {
+                    eprintln!("{}: done", phase.as_str());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(r)?)?;
+        return Ok(());
+    }
+    let secs = r.duration_ms as f64 / 1000.0;
+    let items = r.items();
+    let api = &r.api;
+    writeln!(
+        out,
+        "Pull report{}{}",
+        if r.full { " (full)" } else { " (incremental)" },
+        if r.dry_run {
+            " [dry run: nothing written]"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "  total time      {secs:.2} s")?;
+    writeln!(
+        out,
+        "  throughput      {:.0} items/s ({items} items)",
+        if secs > 0.0 { items as f64 / secs } else { 0.0 }
+    )?;
+    writeln!(
+        out,
+        "  API calls       {} ({} answered 304, {} retries)",
+        api.calls(),
+        api.not_modified(),
+        api.retries()
+    )?;
+    for (k, v) in &api.endpoints {
+        writeln!(
+            out,
+            "    {k:<48} {:>5} calls {:>5} x 304",
+            v.calls, v.not_modified
+        )?;
+    }
+    writeln!(
+        out,
+        "  waits           {} ({:.1} s) for rate limits and pacing",
+        api.waits,
+        api.wait_time.as_secs_f64()
+    )?;
+    if let (Some(rem), Some(lim)) = (api.rate_remaining, api.rate_limit) {
+        writeln!(
+            out,
+            "  rate limit      {rem}/{lim} left{}",
+            api.rate_reset
+                .map(|t| format!(", resets {t}"))
+                .unwrap_or_default()
+        )?;
+    }
+    writeln!(out, "  files written   {}", r.files_written)?;
+    for (name, c) in &r.resources {
+        writeln!(
+            out,
+            "  {name:<15} {} fetched: {} created, {} updated, {} unchanged, {} local-only, {} conflicts, {} failed, {} skipped",
+            c.fetched,
+            c.created,
+            c.updated,
+            c.unchanged,
+            c.local_pending,
+            c.conflicts,
+            c.failed,
+            c.skipped
+        )?;
+    }
+    let total = items.max(1);
+    writeln!(
+        out,
+        "  success rate    {:.1}%",
+        100.0 * (total.saturating_sub(r.failures.len() as u64)) as f64 / total as f64
+    )?;
+    for c in &r.conflicts {
+        writeln!(
+            out,
+            "  conflict        {c}: edited here and on GitHub; left alone"
+        )?;
+    }
+    for l in &r.lost {
+        writeln!(out, "  lost            {l} (file kept)")?;
+    }
+    for f in &r.failures {
+        writeln!(out, "  failed          {}: {}", f.what, f.reason)?;
+    }
+    Ok(())
+}
+
+pub async fn pull(
+    store: &Store,
+    config: &Config,
+    args: &PullArgs,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let t = target(config)?;
+    let workers = args
+        .workers
+        .unwrap_or_else(|| {
+            config
+                .get("workers")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(8)
+        })
+        .max(1) as usize;
+    let gh = client(store, config, &t, token(), workers)?;
+    let (index, _) = Index::open(store).await?;
+    let any = args.issues || args.milestones || args.labels;
+    let comments = if args.no_comments {
+        false
+    } else {
+        args.comments || config.get("comments") != Some("false")
+    };
+    let opts = PullOptions {
+        issues: !any || args.issues,
+        milestones: !any || args.milestones,
+        labels: !any || args.labels,
+        comments: comments && (!any || args.issues),
+        full: args.full,
+        workers,
+        batch_size: args
+            .batch_size
+            .unwrap_or_else(|| {
+                config
+                    .get("batch_size")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(50)
+            })
+            .max(1) as usize,
+        dry_run: args.dry_run,
+    };
+    let progress = Progress::new(args.json);
+    let repo = format!("{}/{}", t.owner, t.name);
+    let report = roadmap_sync::pull(&gh, &index, &repo, &opts, &|e| progress.handle(e)).await?;
+    print_report(out, &report, args.json)?;
+    index.close().await;
+    Ok(!report.partial())
+}
+
+pub fn status(store: &Store, config: &Config, out: &mut impl Write) -> Result<()> {
+    let repo = config.get("repo").unwrap_or("(no repo configured)");
+    let state = SyncState::load(store, repo)?;
+    writeln!(out, "repository   {repo}")?;
+    if state.watermarks.is_empty() {
+        writeln!(out, "watermarks   none yet: the next pull is a full one")?;
+    }
+    for (k, v) in &state.watermarks {
+        writeln!(out, "watermark    {k:<9} {v}")?;
+    }
+    match &state.last_run {
+        Some(r) => writeln!(
+            out,
+            "last pull    {} ({:.2} s, {} API calls{})",
+            r.finished.map(|t| t.to_string()).unwrap_or_default(),
+            r.duration_ms as f64 / 1000.0,
+            r.api_calls,
+            if r.partial { ", partial" } else { "" }
+        )?,
+        None => writeln!(out, "last pull    never")?,
+    }
+    if state.conflicts.is_empty() {
+        writeln!(out, "conflicts    none")?;
+    }
+    for c in &state.conflicts {
+        writeln!(
+            out,
+            "conflict     {c}: edited here and on GitHub since the last sync"
+        )?;
+    }
+    Ok(())
+}
+
+pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write) -> Result<bool> {
+    let mut ok = true;
+    let mut line = |out: &mut dyn Write, good: bool, what: &str, detail: String| -> Result<()> {
+        ok &= good;
+        writeln!(
+            out,
+            "[{}] {what:<12} {detail}",
+            if good { " ok " } else { "FAIL" }
+        )?;
+        Ok(())
+    };
+    let token = crate::auth::find_token();
+    match &token {
+        Some((_, src)) => line(out, true, "token", format!("found in {}", src.as_str()))?,
+        None => line(
+            out,
+            false,
+            "token",
+            "none in GITHUB_TOKEN, GH_TOKEN or `gh auth token` (unauthenticated: 60 requests/hour)"
+                .into(),
+        )?,
+    }
+    let t = match target(config) {
+        Ok(t) => {
+            line(
+                out,
+                true,
+                "repository",
+                format!("{}/{} at {}", t.owner, t.name, t.api_url),
+            )?;
+            Some(t)
+        }
+        Err(e) => {
+            line(out, false, "repository", e.to_string())?;
+            None
+        }
+    };
+    if let (Some(store), Some(t)) = (store, &t) {
+        let gh = client(store, config, t, token.map(|x| x.0), 1)?;
+        let started = Instant::now();
+        match gh.rate_limit().await {
+            Ok((rem, lim, reset)) => {
+                let ms = started.elapsed().as_millis();
+                line(out, true, "API", format!("reachable, {ms} ms round trip"))?;
+                let when = roadmap_model::Timestamp::from_unix(reset)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
+                line(
+                    out,
+                    rem > 0,
+                    "rate limit",
+                    format!("{rem}/{lim} left, resets {when}"),
+                )?;
+            }
+            Err(e) => line(out, false, "API", e.to_string())?,
+        }
+        if gh.authenticated() {
+            match gh.current_user().await {
+                Ok(login) => line(
+                    out,
+                    true,
+                    "token valid",
+                    format!("authenticated as {login}"),
+                )?,
+                Err(e) => line(out, false, "token valid", e.to_string())?,
+            }
+        }
+        match gh.repository().await {
+            Ok(_) => line(out, true, "repo access", "the repository is visible".into())?,
+            Err(e) => line(out, false, "repo access", e.to_string())?,
+        }
+    }
+    if let Some(store) = store {
+        let cache = Cache::new(Some(store.layout().cache_dir()), CacheOptions::default());
+        let s = cache.stats();
+        line(
+            out,
+            true,
+            "cache",
+            format!(
+                "{} entries, {} KiB on disk",
+                s.disk_entries,
+                s.disk_bytes / 1024
+            ),
+        )?;
+        match Index::open(store).await {
+            Ok((index, report)) => {
+                let integrity = index.integrity_check().await?;
+                let (i, m, _, bad) = index.counts().await?;
+                line(
+                    out,
+                    integrity == "ok" && bad == 0,
+                    "index",
+                    format!(
+                        "{integrity}; {i} issues, {m} milestones, {bad} bad files{}",
+                        report
+                            .rebuild_reason
+                            .map(|r| format!(" (rebuilt: {r})"))
+                            .unwrap_or_default()
+                    ),
+                )?;
+            }
+            Err(e) => line(out, false, "index", e.to_string())?,
+        }
+    } else {
+        line(
+            out,
+            false,
+            "project",
+            "not in a roadmap project (run `roadmap init`)".into(),
+        )?;
+    }
+    Ok(ok)
+}
+
+pub fn cache(store: &Store, clear: bool, out: &mut impl Write) -> Result<()> {
+    let cache = Cache::new(Some(store.layout().cache_dir()), CacheOptions::default());
+    if clear {
+        let n = cache.clear()?;
+        writeln!(
+            out,
+            "removed {n} cache entries from {}",
+            store.layout().cache_dir().display()
+        )?;
+    } else {
+        let s = cache.stats();
+        writeln!(out, "cache        {}", store.layout().cache_dir().display())?;
+        writeln!(
+            out,
+            "disk         {} entries, {} KiB (layout {})",
+            s.disk_entries,
+            s.disk_bytes / 1024,
+            roadmap_cache::LAYOUT
+        )?;
+        writeln!(out, "memory TTL   5 min, bound 64 MiB (per process)")?;
+    }
+    Ok(())
+}
+
+/// The demo: a simulated GitHub, a pull, a catch-up pull, a no-change pull, then queries.
+pub async fn demo(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Result<()> {
+    use roadmap_sim::{Latency, RepoSpec, SimConfig, Simulator};
+    let mut spec = RepoSpec::new("octo", "demo");
+    spec.issues = issues;
+    spec.prs = issues / 20;
+    spec.milestones = 20;
+    spec.labels = 12;
+    spec.comments = 2;
+    let sim = Simulator::start(SimConfig::default().repo(spec).latency(Latency::github())).await?;
+    let tmp;
+    let root = match dir {
+        Some(d) => d,
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_owned()
+        }
+    };
+    let store = Store::init(&root, "repo = \"octo/demo\"\n")?;
+    writeln!(
+        out,
+        "Simulated GitHub at {} with octo/demo: {issues} issues, {} pull requests, 20 milestones, 2 comments each;",
+        sim.url(),
+        issues / 20
+    )?;
+    writeln!(
+        out,
+        "latency model: 100 ms + 3 ms per item per request (like api.github.com). Project: {}\n",
+        root.display()
+    )?;
+    let config = Config::load(Some(store.layout().dir()), &[("api_url", Some(sim.url()))])?;
+    let t = target(&config)?;
+    let gh = client(
+        &store,
+        &config,
+        &t,
+        Some(SecretString::from("demo-token")),
+        8,
+    )?;
+    let (index, _) = Index::open(&store).await?;
+    let progress = Progress::new(false);
+    for (title, note) in [
+        (
+            "1. First pull (full)",
+            "every page of issues, milestones, labels and comments; pages fetched in parallel",
+        ),
+        (
+            "2. Second pull (incremental)",
+            "asks only for what changed since the watermark",
+        ),
+        (
+            "3. Third pull (no change)",
+            "conditional requests: every answer is a 304, no rate limit used, no file touched",
+        ),
+    ] {
+        writeln!(out, "== {title}: {note}")?;
+        out.flush()?;
+        let report = roadmap_sync::pull(&gh, &index, "octo/demo", &PullOptions::default(), &|e| {
+            progress.handle(e)
+        })
+        .await?;
+        print_report(out, &report, false)?;
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "== 4. Someone edits #5 and comments on #6 on GitHub; pull again"
+    )?;
+    sim.edit_issue("octo", "demo", 5, |i| {
+        i.title = "Edited on GitHub during the demo".into()
+    });
+    sim.add_comment("octo", "demo", 6, "A comment added during the demo");
+    let report = roadmap_sync::pull(&gh, &index, "octo/demo", &PullOptions::default(), &|e| {
+        progress.handle(e)
+    })
+    .await?;
+    print_report(out, &report, false)?;
+    writeln!(out, "\n== 5. Local queries on the index (no network)")?;
+    let q = |status: &str, assignee: &str| IssueQuery {
+        status: vec![status.parse().unwrap_or(roadmap_index::StatusFilter::Open)],
+        assignee: Some(assignee.into()),
+        limit: Some(5),
+        sort: roadmap_index::SortKey::Number,
+        ..IssueQuery::default()
+    };
+    let started = Instant::now();
+    let rows = roadmap_index::collect_rows(index.list_issues(&q("open", "alice"))).await?;
+    writeln!(
+        out,
+        "$ roadmap issue list --status open --assignee alice --limit 5 --sort number   ({:.1} ms)",
+        started.elapsed().as_secs_f64() * 1000.0
+    )?;
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.status.clone(),
+                r.milestone.clone().unwrap_or_default(),
+                crate::render::clip(&r.title, 60),
+            ]
+        })
+        .collect();
+    crate::render::table(out, &["id", "status", "milestone", "title"], &table)?;
+    let started = Instant::now();
+    let hits = index.search("login crash", 5).await?;
+    writeln!(
+        out,
+        "\n$ roadmap search \"login crash\"   ({:.1} ms)",
+        started.elapsed().as_secs_f64() * 1000.0
+    )?;
+    let table: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| {
+            vec![
+                h.row.id.clone(),
+                crate::render::clip(&h.row.title, 50),
+                crate::render::clip(&h.snippet, 60),
+            ]
+        })
+        .collect();
+    crate::render::table(out, &["id", "title", "match"], &table)?;
+    let progress_rows = index.milestone_progress(None).await?;
+    writeln!(
+        out,
+        "\n$ roadmap milestone status   (first 5 of {})",
+        progress_rows.len()
+    )?;
+    for p in progress_rows.iter().take(5) {
+        writeln!(out, "{:<8} {:>4}/{:<4} done", p.title, p.done, p.total)?;
+    }
+    let shown = store.path_of(
+        roadmap_store::Kind::Issue,
+        &roadmap_model::ItemId::for_remote_issue(5),
+    );
+    writeln!(out, "\n$ cat {}", shown.display())?;
+    let text = fs_err::read_to_string(&shown)?;
+    for l in text.lines().take(24) {
+        writeln!(out, "{l}")?;
+    }
+    index.close().await;
+    if issues == 0 {
+        bail!("nothing to show");
+    }
+    Ok(())
+}
