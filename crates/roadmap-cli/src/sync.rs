@@ -22,7 +22,7 @@ pub struct Remote {
     /// Repository OWNER/NAME (default: `repo` in the config).
     #[arg(long, global = true)]
     pub repo: Option<String>,
-    /// API base URL (default: `api_url` in the config, else https://api.github.com).
+    /// API base URL (default: `api_url` in the config, else `https://api.github.com`).
     #[arg(long, global = true)]
     pub api_url: Option<String>,
 }

@@ -1,5 +1,5 @@
 //! The sync engine: pulls a repository's issues, milestones, labels and comments from a
-//! [`Tracker`] into the file store and the index, streamed, incremental and in as few API
+//! [`Tracker`](roadmap_model::Tracker) into the file store and the index, streamed, incremental and in as few API
 //! calls as the API allows.
 //!
 //! Invariants: it sees GitHub only through `Tracker`; it never overwrites a file edited
