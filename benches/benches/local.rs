@@ -1,1 +1,86 @@
-fn main() {}
+//! Criterion micro-benchmarks of the local hot paths: front matter parse and render, an index
+//! batch insert, and a filtered query.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use roadmap_index::{Index, IssueQuery, StatusFilter, collect_rows};
+use roadmap_model::{Issue, ItemId, Priority, Status, Timestamp};
+use roadmap_store::{Document, Store};
+
+fn sample(i: usize) -> Issue {
+    let mut issue = Issue::new(
+        ItemId::for_remote_issue(i as u64),
+        format!("Crash when {i} windows are open"),
+    );
+    issue.status = Status::ALL[i % 5];
+    issue.priority = Priority::ALL[i % 4];
+    issue.labels = vec!["bug".into(), "area: ui".into()];
+    issue.assignees = vec![["alice", "bob", "carol"][i % 3].into()];
+    issue.milestone = Some(format!("v1.{}", i % 10));
+    issue.created = Timestamp::from_unix(1_700_000_000 + i as i64);
+    issue.body = "## Steps\n\n1. open\n2. crash\n".repeat(4);
+    issue
+}
+
+fn front_matter(c: &mut Criterion) {
+    let text = Document::new(sample(7), sample(7).body).render();
+    c.bench_function("front matter: parse", |b| {
+        b.iter(|| Document::<Issue>::parse(std::hint::black_box(&text)).unwrap())
+    });
+    let doc = Document::<Issue>::parse(&text).unwrap();
+    c.bench_function("front matter: render unchanged", |b| {
+        b.iter(|| std::hint::black_box(&doc).render())
+    });
+    c.bench_function("front matter: render after one change", |b| {
+        b.iter_batched(
+            || {
+                let mut d = doc.clone();
+                d.value.status = Status::Done;
+                d
+            },
+            |d| d.render(),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn index(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path(), "").unwrap();
+    let files: Vec<_> = (0..2000)
+        .map(|i| store.create(sample(i)).unwrap())
+        .collect();
+    let (index, _) = rt.block_on(Index::open(&store)).unwrap();
+    c.bench_function("index: upsert a batch of 50 issues", |b| {
+        let mut k = 0;
+        b.iter(|| {
+            let batch = &files[(k * 50) % 1950..(k * 50) % 1950 + 50];
+            k += 1;
+            rt.block_on(index.upsert_issues(batch)).unwrap();
+        })
+    });
+    let q = IssueQuery {
+        status: vec![StatusFilter::Open],
+        assignee: Some("alice".into()),
+        ..IssueQuery::default()
+    };
+    c.bench_function(
+        "index: list open issues of one assignee (2,000 issues)",
+        |b| b.iter(|| rt.block_on(collect_rows(index.list_issues(&q))).unwrap()),
+    );
+    c.bench_function("index: full-text search (2,000 issues)", |b| {
+        b.iter(|| rt.block_on(index.search("crash windows", 20)).unwrap())
+    });
+    c.bench_function("index: reconcile, nothing changed (2,000 files)", |b| {
+        b.iter(|| rt.block_on(index.reconcile()).unwrap())
+    });
+}
+
+criterion_group!(benches, front_matter, index);
+criterion_main!(benches);

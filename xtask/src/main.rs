@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod gen_tree;
 #[cfg(test)]
 mod tidy;
@@ -28,6 +29,7 @@ fn main() -> Result<()> {
             println!("generated {issues} issues and {milestones} milestones in {dir}");
             Ok(())
         }
-        _ => bail!("usage: cargo xtask <gen-tree|bench>"),
+        Some("bench") => bench::run(args.iter().any(|a| a == "--quick")),
+        _ => bail!("usage: cargo xtask <gen-tree DIR|bench [--quick]>"),
     }
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use roadmap_model::{Issue, Milestone, Roadmap};
 use roadmap_store::{FileStamp, ItemFile, Kind, LoadError, Store, StoreError};
+use sha2::{Digest, Sha256};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -27,7 +28,7 @@ pub use query::{IssueQuery, IssueRow, SortKey, StatusFilter, sort_rows};
 pub use watch::{IndexWatcher, WatchEvent};
 
 /// The schema version, kept in `PRAGMA user_version`; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 const SCHEMA: &str = include_str!("schema.sql");
 /// Rows written per transaction when reconciling.
 const BATCH: usize = 500;
@@ -199,6 +200,7 @@ impl Index {
     pub async fn rebuild(&self) -> Result<ReconcileReport, IndexError> {
         let mut tx = self.begin().await?;
         for table in [
+            "meta",
             "files",
             "issues",
             "issue_labels",
@@ -230,8 +232,36 @@ impl Index {
     /// changed, drops rows of deleted files.
     pub async fn reconcile(&self) -> Result<ReconcileReport, IndexError> {
         let mut report = ReconcileReport::default();
+        // One stat per file; if the listing's signature matches the one recorded after the last
+        // reconcile, nothing changed and the per-file comparison is skipped.
+        let mut scans = Vec::new();
+        let mut h = Sha256::new();
         for kind in [Kind::Issue, Kind::Milestone, Kind::Roadmap] {
-            self.reconcile_kind(kind, &mut report).await?;
+            let scan = self.store.scan(kind)?;
+            for (p, st) in &scan {
+                h.update(p.as_os_str().as_encoded_bytes());
+                h.update(st.mtime_ns.to_le_bytes());
+                h.update(st.size.to_le_bytes());
+            }
+            scans.push((kind, scan));
+        }
+        let signature = hex::encode(h.finalize());
+        let recorded: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM meta WHERE key = 'signature'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(sql_err(&self.path))?;
+        if recorded.is_some_and(|(s,)| s == signature) {
+            report.unchanged = scans.iter().map(|(_, s)| s.len() as u64).sum();
+        } else {
+            for (kind, scan) in scans {
+                self.reconcile_kind(kind, scan, &mut report).await?;
+            }
+            sqlx::query("INSERT OR REPLACE INTO meta(key, value) VALUES ('signature', ?)")
+                .bind(&signature)
+                .execute(&self.pool)
+                .await
+                .map_err(sql_err(&self.path))?;
         }
         // Bad files stay reported on every run until fixed.
         let bad: Vec<(String, String)> =
@@ -246,9 +276,9 @@ impl Index {
     async fn reconcile_kind(
         &self,
         kind: Kind,
+        on_disk: Vec<(PathBuf, FileStamp)>,
         report: &mut ReconcileReport,
     ) -> Result<(), IndexError> {
-        let on_disk = self.store.scan(kind)?;
         let known: Vec<(String, i64, i64)> =
             sqlx::query_as("SELECT path, mtime_ns, size FROM files WHERE kind = ?")
                 .bind(kind.noun())
@@ -337,6 +367,9 @@ impl Index {
     /// next reconcile finds them unchanged.
     pub async fn upsert_issues(&self, files: &[ItemFile<Issue>]) -> Result<(), IndexError> {
         let mut tx = self.begin().await?;
+        forget_signature(&mut tx)
+            .await
+            .map_err(sql_err(&self.path))?;
         for f in files {
             let key = f.path.to_string_lossy().into_owned();
             delete_path(&mut tx, Kind::Issue, &key)
@@ -355,6 +388,9 @@ impl Index {
     /// Records milestone files the caller just wrote.
     pub async fn upsert_milestones(&self, files: &[ItemFile<Milestone>]) -> Result<(), IndexError> {
         let mut tx = self.begin().await?;
+        forget_signature(&mut tx)
+            .await
+            .map_err(sql_err(&self.path))?;
         for f in files {
             let key = f.path.to_string_lossy().into_owned();
             delete_path(&mut tx, Kind::Milestone, &key)
@@ -645,6 +681,14 @@ fn parse_one(store: &Store, kind: Kind, path: &Path) -> Parsed {
         _ => store.load::<Roadmap>(path).map(Parsed::Roadmap),
     };
     r.unwrap_or_else(|e| Parsed::Bad(e, stamp))
+}
+
+/// Files were written behind reconcile's back: the next one compares file by file.
+async fn forget_signature(tx: &mut Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM meta WHERE key = 'signature'")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn delete_path(

@@ -307,3 +307,39 @@ mod sqlx_lite {
         }
     }
 }
+
+#[test]
+fn the_watcher_keeps_the_index_in_step_with_edits() {
+    let (_d, store) = project();
+    populate(&store, 3);
+    let rt = rt();
+    rt.block_on(async {
+        let (index, _) = Index::open(&store).await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let _w = roadmap_index::IndexWatcher::start(
+            index.clone(),
+            std::time::Duration::from_millis(50),
+            tx,
+        )
+        .unwrap();
+        let dir = store.layout().kind_dir(Kind::Issue);
+        std::fs::write(dir.join("w1.md"), "---\nid: w1\ntitle: watched\n---\n").unwrap();
+        // Liveness bound only (not a performance assertion): the event must come.
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("a reconcile event")
+            .unwrap();
+        match ev {
+            roadmap_index::WatchEvent::Reconciled(r) => assert!(r.updated >= 1),
+            other => panic!("{other:?}"),
+        }
+        let q = IssueQuery {
+            text: Some("watched".into()),
+            ..IssueQuery::default()
+        };
+        assert_eq!(
+            ids(&collect_rows(index.list_issues(&q)).await.unwrap()),
+            vec!["w1"]
+        );
+    });
+}
