@@ -96,9 +96,14 @@ pub fn client(
     token: Option<SecretString>,
     workers: usize,
 ) -> Result<GitHub> {
+    // A pull reads each page once per run: the disk layer carries ETags between runs, and a
+    // small memory layer keeps peak memory flat however big the repository is.
     let cache = Arc::new(Cache::new(
         Some(store.layout().cache_dir()),
-        CacheOptions::default(),
+        CacheOptions {
+            max_memory: 4 << 20,
+            ..CacheOptions::default()
+        },
     ));
     Ok(GitHub::builder(&t.owner, &t.name)
         .api_url(&t.api_url)

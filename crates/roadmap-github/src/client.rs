@@ -369,16 +369,37 @@ impl Core {
                     m.retries += 1;
                 }
             });
+            // Transport failures and 5xx: retried with backoff when idempotent; for a create
+            // the outcome is ambiguous (the server may have acted) and the caller reconciles.
+            let transient = match &outcome {
+                Err(message) => Some(message.clone()),
+                Ok(r) if r.status.is_server_error() => {
+                    Some(format!("{}: {}", r.status, error_message(&r.body)))
+                }
+                Ok(_) => None,
+            };
+            if let Ok(r) = &outcome {
+                self.record_budget(&r.headers);
+            }
+            if let Some(message) = transient {
+                tracing::debug!(%endpoint, attempt, %message, "transient failure");
+                if idempotent && attempt < self.settings.retry.max_retries {
+                    let d = self.backoff(attempt);
+                    attempt += 1;
+                    self.wait(d).await;
+                    continue;
+                }
+                return Err(Failure {
+                    error: TrackerError::Transient {
+                        what: what.into(),
+                        message,
+                    },
+                    ambiguous: !idempotent,
+                });
+            }
             let resp = match outcome {
                 Ok(r) => r,
                 Err(message) => {
-                    tracing::debug!(%endpoint, attempt, %message, "transport failure");
-                    if idempotent && attempt < self.settings.retry.max_retries {
-                        let d = self.backoff(attempt);
-                        attempt += 1;
-                        self.wait(d).await;
-                        continue;
-                    }
                     return Err(Failure {
                         error: TrackerError::Transient {
                             what: what.into(),
@@ -388,7 +409,6 @@ impl Core {
                     });
                 }
             };
-            self.record_budget(&resp.headers);
             self.account(endpoint, |m| m.bytes += resp.body.len() as u64);
             let status = resp.status;
             tracing::debug!(%endpoint, status = status.as_u16(), bytes = resp.body.len(), "response");
@@ -475,21 +495,6 @@ impl Core {
                         message,
                     },
                     ambiguous: false,
-                });
-            }
-            if status.is_server_error() {
-                if idempotent && attempt < self.settings.retry.max_retries {
-                    let d = self.backoff(attempt);
-                    attempt += 1;
-                    self.wait(d).await;
-                    continue;
-                }
-                return Err(Failure {
-                    error: TrackerError::Transient {
-                        what: what.into(),
-                        message: format!("{status}: {message}"),
-                    },
-                    ambiguous: !idempotent,
                 });
             }
             let error = match status {
