@@ -23,6 +23,8 @@ use crate::{Counts, ItemFailure, Phase, PullOptions, PullReport, SyncError, Sync
 type Events<'a> = &'a (dyn Fn(SyncEvent) + Send + Sync);
 
 enum Outcome {
+    /// A dry run: this would be created (`true`) or updated (`false`).
+    Planned(bool),
     Created(ItemFile<Issue>),
     Updated(ItemFile<Issue>),
     Unchanged,
@@ -586,6 +588,8 @@ async fn pull_issues(
                         written.push(f);
                     }
                     Outcome::Unchanged => counts.unchanged += 1,
+                    Outcome::Planned(true) => counts.created += 1,
+                    Outcome::Planned(false) => counts.updated += 1,
                     Outcome::LocalPending => counts.local_pending += 1,
                     Outcome::Conflict(id) => {
                         counts.conflicts += 1;
@@ -687,7 +691,7 @@ fn apply_one(
     let Some(path) = path else {
         let issue = new_issue(remote, title);
         if dry_run {
-            return Outcome::Unchanged;
+            return Outcome::Planned(true);
         }
         return match store.create(issue) {
             Ok(f) => Outcome::Created(f),
@@ -712,7 +716,11 @@ fn apply_one(
     }
     *file.item_mut() = next;
     if dry_run {
-        return Outcome::Unchanged;
+        return if file.render() == std::fs::read_to_string(&file.path).unwrap_or_default() {
+            Outcome::Unchanged
+        } else {
+            Outcome::Planned(false)
+        };
     }
     match store.save(&mut file) {
         Ok(true) => Outcome::Updated(file),

@@ -405,3 +405,29 @@ async fn a_bad_item_is_reported_and_skipped_and_the_rest_is_pulled() {
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert_eq!(p.local()[&9].title, "nine");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_reports_the_plan_and_writes_nothing() {
+    let p = project(spec(30, 0, 2)).await;
+    let report = p
+        .pull_with(PullOptions {
+            dry_run: true,
+            ..PullOptions::default()
+        })
+        .await;
+    assert!(report.dry_run);
+    assert_eq!(report.resources["issues"].created, 30);
+    assert_eq!(report.files_written, 0);
+    assert!(p.local().is_empty(), "no issue file written");
+    p.pull().await;
+    p.sim
+        .edit_issue("octo", "demo", 4, |i| i.title = "changed".into());
+    let report = p
+        .pull_with(PullOptions {
+            dry_run: true,
+            ..PullOptions::default()
+        })
+        .await;
+    assert_eq!(report.resources["issues"].updated, 1);
+    assert_ne!(p.local()[&4].title, "changed");
+}
