@@ -67,7 +67,21 @@ pub async fn pull(
     if opts.labels {
         events(SyncEvent::Started(Phase::Labels));
     }
-    let (ms, lb) = tokio::join!(
+    // An incremental pull lists everything at once: what changed is small, so its issue and
+    // comment pages are held until milestones are known. A full pull streams issues (and
+    // lists comments after them) so that memory stays bounded.
+    let issue_since = if full {
+        None
+    } else {
+        state.watermarks.get("issues").copied()
+    };
+    let comment_since = if full {
+        None
+    } else {
+        state.watermarks.get("comments").copied()
+    };
+    let prefetch = !full;
+    let (ms, lb, early_issues, early_comments) = tokio::join!(
         async {
             if opts.milestones {
                 Some(pull_milestones(tracker, &store, index, opts, &mut ms_report).await)
@@ -78,6 +92,25 @@ pub async fn pull(
         async {
             if opts.labels {
                 Some(pull_labels(tracker, &store, opts, &mut lb_report).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if prefetch && opts.issues {
+                Some(collect_pages(tracker.list_issues(ListOptions { since: issue_since })).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if prefetch && opts.comments {
+                Some(
+                    collect_pages(tracker.list_comments(ListOptions {
+                        since: comment_since,
+                    }))
+                    .await,
+                )
             } else {
                 None
             }
@@ -104,49 +137,29 @@ pub async fn pull(
         None => {}
     }
 
-    // Issues, and comments. An incremental pull lists both at once (what changed is small,
-    // and comments are applied once the issues they belong to are on disk); a full pull lists
-    // comments after the issues so that memory stays bounded.
     let mut seen_numbers = HashSet::new();
     let mut issues_complete = false;
-    let comment_since = if full {
-        None
-    } else {
-        state.watermarks.get("comments").copied()
-    };
-    let mut early_comments: Option<Result<Vec<Page<RemoteComment>>, TrackerError>> = None;
     if opts.issues && fatal.is_none() {
         events(SyncEvent::Started(Phase::Issues));
-        let since = if full {
-            None
-        } else {
-            state.watermarks.get("issues").copied()
+        let pages = match early_issues {
+            Some(Ok(pages)) => stream::iter(pages.into_iter().map(Ok)).boxed(),
+            Some(Err(e)) => stream::iter(vec![Err(e)]).boxed(),
+            None => tracker.list_issues(ListOptions { since: issue_since }),
         };
         let titles = Arc::new(titles);
-        let issues = pull_issues(
-            tracker,
+        match pull_issues(
+            pages,
             &store,
             index,
             opts,
-            since,
+            issue_since,
             titles,
             &mut report,
             &mut seen_numbers,
             events,
-        );
-        let result = if opts.comments && !full {
-            let (r, c) = tokio::join!(
-                issues,
-                collect_pages(tracker.list_comments(ListOptions {
-                    since: comment_since
-                }))
-            );
-            early_comments = Some(c);
-            r
-        } else {
-            issues.await
-        };
-        match result {
+        )
+        .await
+        {
             Ok(Some(mark)) => {
                 state.watermarks.insert("issues".into(), mark);
                 issues_complete = true;
@@ -524,7 +537,7 @@ async fn pull_labels(
 
 #[allow(clippy::too_many_arguments)]
 async fn pull_issues(
-    tracker: &dyn Tracker,
+    mut pages: BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>>,
     store: &Store,
     index: &Index,
     opts: &PullOptions,
@@ -546,7 +559,6 @@ async fn pull_issues(
     let mut counts = Counts::default();
     let mut max_seen: Option<Timestamp> = since;
     let mut min_failed: Option<Timestamp> = None;
-    let mut pages = tracker.list_issues(ListOptions { since });
     let mut done = 0u64;
     while let Some(page) = pages.next().await {
         let page = page?;
