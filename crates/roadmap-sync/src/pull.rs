@@ -321,17 +321,7 @@ async fn pull_milestones(
     let mut written = Vec::new();
     let mut pages = tracker.list_milestones();
     while let Some(page) = pages.next().await {
-        let page = page?;
-        counts.pages += 1;
-        counts.not_modified += u64::from(page.not_modified);
-        for (what, reason) in page.rejected {
-            counts.failed += 1;
-            report.failures.push(ItemFailure {
-                what: format!("milestone {what}"),
-                reason,
-            });
-        }
-        for rm in page.items {
+        for rm in counts.book(page?, "milestone", &mut report.failures) {
             counts.fetched += 1;
             changes.fresh.push((rm.number, rm.title.clone()));
             match local.remove(&rm.number) {
@@ -495,18 +485,9 @@ async fn pull_labels(
     let mut labels = Vec::new();
     let mut pages = tracker.list_labels();
     while let Some(page) = pages.next().await {
-        let page = page?;
-        counts.pages += 1;
-        counts.not_modified += u64::from(page.not_modified);
-        for (what, reason) in page.rejected {
-            counts.failed += 1;
-            report.failures.push(ItemFailure {
-                what: format!("label {what}"),
-                reason,
-            });
-        }
-        counts.fetched += page.items.len() as u64;
-        labels.extend(page.items.into_iter().map(|l| Label {
+        let items = counts.book(page?, "label", &mut report.failures);
+        counts.fetched += items.len() as u64;
+        labels.extend(items.into_iter().map(|l| Label {
             name: l.name,
             color: l.color,
             description: l.description,
@@ -562,18 +543,9 @@ async fn pull_issues(
     let mut done = 0u64;
     while let Some(page) = pages.next().await {
         let page = page?;
-        counts.pages += 1;
-        counts.not_modified += u64::from(page.not_modified);
-        counts.skipped += u64::from(page.skipped);
-        for (what, reason) in page.rejected {
-            counts.failed += 1;
-            report.failures.push(ItemFailure {
-                what: format!("issue {what}"),
-                reason,
-            });
-        }
         let total = page.last.map(|l| u64::from(l) * 100);
-        for batch in page.items.chunks(opts.batch_size.max(1)) {
+        let items = counts.book(page, "issue", &mut report.failures);
+        for batch in items.chunks(opts.batch_size.max(1)) {
             for r in batch {
                 seen.insert(r.number);
                 max_seen = max_seen.max(Some(r.updated_at));
@@ -751,6 +723,24 @@ async fn collect_pages<T>(
     Ok(out)
 }
 
+impl Counts {
+    /// Books a page's bookkeeping (pages, 304s, skipped, rejected items as failures) and
+    /// hands back its items.
+    fn book<T>(&mut self, page: Page<T>, noun: &str, failures: &mut Vec<ItemFailure>) -> Vec<T> {
+        self.pages += 1;
+        self.not_modified += u64::from(page.not_modified);
+        self.skipped += u64::from(page.skipped);
+        for (what, reason) in page.rejected {
+            self.failed += 1;
+            failures.push(ItemFailure {
+                what: format!("{noun} {what}"),
+                reason,
+            });
+        }
+        page.items
+    }
+}
+
 fn merge(into: &mut PullReport, part: PullReport) {
     into.resources.extend(part.resources);
     into.failures.extend(part.failures);
@@ -778,19 +768,11 @@ async fn pull_comments(
     let mut max_seen = since;
     let mut failed = false;
     while let Some(page) = pages.next().await {
-        let page = page?;
-        counts.pages += 1;
-        counts.not_modified += u64::from(page.not_modified);
-        for (what, reason) in page.rejected {
-            counts.failed += 1;
-            failed = true;
-            report.failures.push(ItemFailure {
-                what: format!("comment {what}"),
-                reason,
-            });
-        }
+        let rejected_before = counts.failed;
+        let items = counts.book(page?, "comment", &mut report.failures);
+        failed |= counts.failed > rejected_before;
         let mut by_issue: HashMap<u64, Vec<RemoteComment>> = HashMap::new();
-        for c in page.items {
+        for c in items {
             counts.fetched += 1;
             max_seen = max_seen.max(Some(c.updated_at));
             by_issue.entry(c.issue_number).or_default().push(c);
