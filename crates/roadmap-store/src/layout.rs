@@ -69,6 +69,19 @@ impl Layout {
     pub fn sync_dir(&self) -> PathBuf {
         self.root.join("sync")
     }
+    /// `.roadmap/sync/base/<kind>/`: each synced item's file as last synced (text, committed;
+    /// an unedited item's base is byte for byte its file, so git stores it once).
+    pub fn base_dir(&self, kind: Kind) -> PathBuf {
+        self.sync_dir().join("base").join(kind.dir_name())
+    }
+    /// `.roadmap/sync/conflicts/`: GitHub's version of each issue in conflict.
+    pub fn conflicts_dir(&self) -> PathBuf {
+        self.sync_dir().join("conflicts")
+    }
+    /// `.roadmap/sync/intents/`: creates begun and not yet recorded (exactly-once pushes).
+    pub fn intents_dir(&self) -> PathBuf {
+        self.sync_dir().join("intents")
+    }
     /// `.roadmap/index.db` (ignored)
     pub fn index(&self) -> PathBuf {
         self.root.join("index.db")

@@ -390,9 +390,69 @@ impl Store {
         Ok(true)
     }
 
+    /// The path of an item's sync base: the text of its file as last synced.
+    pub fn base_path(&self, kind: Kind, id: &ItemId) -> PathBuf {
+        self.layout.base_dir(kind).join(format!("{id}.md"))
+    }
+
+    /// Reads an item's sync base, if it has one that parses.
+    pub fn read_base<T: StoredItem>(&self, id: &ItemId) -> Option<ItemFile<T>> {
+        self.load(&self.base_path(T::KIND, id)).ok()
+    }
+
+    /// Like [`Store::create`], and records the file's text as its sync base.
+    pub fn create_synced<T: StoredItem>(&self, item: T) -> Result<ItemFile<T>, StoreError> {
+        let file = self.create(item)?;
+        self.write_base(&file, &file.render())?;
+        Ok(file)
+    }
+
+    /// Like [`Store::save`], and records the file's text as its sync base (also when the file
+    /// itself was already current but had no base).
+    pub fn save_synced<T: StoredItem>(&self, file: &mut ItemFile<T>) -> Result<bool, StoreError> {
+        let text = file.render();
+        let base = self.base_path(T::KIND, file.item().id());
+        let current = std::fs::read(&file.path).ok();
+        if current.as_deref() == Some(text.as_bytes()) {
+            if !base.exists() {
+                self.write_base(file, &text)?;
+            }
+            return Ok(false);
+        }
+        file.stamp = self.write_atomic(&file.path, text.as_bytes())?;
+        self.write_base(file, &text)?;
+        if let Ok(doc) = Document::<T>::parse(&text) {
+            file.doc = doc;
+            file.doc.value.set_body(file.doc.body.clone());
+        }
+        Ok(true)
+    }
+
+    /// Records `text` as the sync base of `file`'s item. A base is a copy that can be rebuilt
+    /// (its fingerprint is checked against the file's `remote.hash` before use), so it is
+    /// written atomically but without waiting for the disk.
+    pub fn write_base<T: StoredItem>(
+        &self,
+        file: &ItemFile<T>,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        let path = self.base_path(T::KIND, file.item().id());
+        self.write_replace(&path, text.as_bytes(), false)?;
+        Ok(())
+    }
+
     /// Writes `bytes` to `path` (inside `.roadmap/`) atomically: a temp file in the same folder,
     /// flushed to disk, then renamed over the target. Refuses symlinks.
     pub fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<FileStamp, StoreError> {
+        self.write_replace(path, bytes, true)
+    }
+
+    fn write_replace(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        durable: bool,
+    ) -> Result<FileStamp, StoreError> {
         let dir = path
             .parent()
             .ok_or_else(|| StoreError::UnsafePath(path.to_owned()))?;
@@ -413,7 +473,9 @@ impl Store {
                 )
             })?;
         tmp.write_all(bytes)?;
-        tmp.as_file().sync_data()?;
+        if durable {
+            tmp.as_file().sync_data()?;
+        }
         let file = tmp.persist(path).map_err(|e| {
             std::io::Error::new(
                 e.error.kind(),

@@ -1,16 +1,23 @@
 //! The sync engine: pulls a repository's issues, milestones, labels and comments from a
-//! [`Tracker`](roadmap_model::Tracker) into the file store and the index, streamed, incremental and in as few API
-//! calls as the API allows.
+//! [`Tracker`](roadmap_model::Tracker) into the file store and the index, streamed, incremental
+//! and in as few API calls as the API allows; merges both sides' edits field by field (three-way,
+//! against the base kept in `.roadmap/sync/base/`); and pushes local changes back exactly once.
 //!
-//! Invariants: it sees GitHub only through `Tracker`; it never overwrites a file edited
-//! locally since its last sync (that is a conflict, reported and left alone); it never
+//! Invariants: it sees GitHub only through `Tracker`; it never overwrites a local edit (a
+//! field edited on both sides is a conflict, recorded and left alone, and never pushed until
+//! resolved); every create is preceded by a durable intent record, so a rerun never creates
+//! twice; it never
 //! deletes a local file because the remote lacks it (a full pull marks it `lost`); a
 //! watermark moves only after a complete pass, and only to a remote `updated_at`; it never
 //! prints — progress is a stream of [`SyncEvent`]s.
 
 pub mod comments;
+pub mod conflicts;
+mod intent;
 pub mod map;
+pub mod merge;
 mod pull;
+mod push;
 mod state;
 
 use std::collections::BTreeMap;
@@ -19,7 +26,9 @@ use std::path::PathBuf;
 use roadmap_model::{TrackerError, TrackerMetrics};
 use serde::Serialize;
 
+pub use map::Mapping;
 pub use pull::pull;
+pub use push::{Planned, PushOptions, PushReport, SyncReport, push, sync};
 pub use state::{LastRun, ProjectLock, STATE_VERSION, SyncState};
 
 /// A sync that could not run (or had to stop).
@@ -70,6 +79,8 @@ pub struct PullOptions {
     pub batch_size: usize,
     /// Report what would change; write nothing.
     pub dry_run: bool,
+    /// How roadmap-only fields travel.
+    pub mapping: Mapping,
 }
 
 impl Default for PullOptions {
@@ -83,6 +94,7 @@ impl Default for PullOptions {
             workers: 8,
             batch_size: 50,
             dry_run: false,
+            mapping: Mapping::default(),
         }
     }
 }
@@ -102,6 +114,8 @@ pub enum Phase {
     Comments,
     /// Looking for deleted or transferred issues (full pulls).
     Lost,
+    /// Sending local changes.
+    Push,
 }
 
 impl Phase {
@@ -113,6 +127,7 @@ impl Phase {
             Phase::Issues => "issues",
             Phase::Comments => "comments",
             Phase::Lost => "lost",
+            Phase::Push => "push",
         }
     }
 }
@@ -147,7 +162,9 @@ pub struct Counts {
     pub updated: u64,
     /// Items already up to date.
     pub unchanged: u64,
-    /// Items edited on both sides, left alone.
+    /// Items edited on both sides on different fields, merged (the local side waits for a push).
+    pub merged: u64,
+    /// Items edited on both sides on the same field, left alone.
     pub conflicts: u64,
     /// Items edited locally only, left for a push.
     pub local_pending: u64,

@@ -1,19 +1,269 @@
-//! How a GitHub issue maps onto a local issue file, and the fingerprint that tells a local
-//! edit from a remote one.
+//! How a local issue file maps onto a GitHub issue and back, and the fingerprint that tells a
+//! local edit from a remote one.
 //!
-//! Roadmap-only fields travel as labels: `status:<status>` and `priority:<priority>` (see
-//! docs/decisions/0002-comments-and-sync-state.md). They are lifted out of the label list on
-//! pull so that they never show twice.
+//! The mapping is explicit and configurable ([`Mapping`]); see
+//! docs/decisions/0003-push-merge-and-intents.md. With the defaults:
+//! - `status` travels as GitHub's state (`done` is closed, with state reason `completed`) and,
+//!   for `in-progress`, `blocked` and `review`, as a label `status:<status>`;
+//! - `priority` other than `medium` travels as a label `priority:<priority>`;
+//! - `estimate`, `progress`, `depends_on`, `blocks` and the local id of an issue created here
+//!   travel in one hidden HTML comment on the last line of the body:
+//!   `<!-- roadmap: {"estimate":3.0} -->`.
+//!
+//! Default values are carried by the absence of a label, so a pull followed by a push of an
+//! unedited issue changes nothing on GitHub, and a push followed by a pull changes nothing here.
 
 use roadmap_model::{Issue, ItemId, Priority, RemoteIssue, RemoteRef, RemoteState, Status};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Label prefix that carries `status`.
+/// The default label prefix that carries `status`.
 pub const STATUS_PREFIX: &str = "status:";
-/// Label prefix that carries `priority`.
+/// The default label prefix that carries `priority`.
 pub const PRIORITY_PREFIX: &str = "priority:";
+const HIDDEN_OPEN: &str = "<!-- roadmap: ";
+const HIDDEN_CLOSE: &str = " -->";
+
+/// How roadmap-only fields travel to GitHub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    /// Label prefix that carries `in-progress`, `blocked` and `review`; `None`: status travels
+    /// only as open (any status but done) or closed (done).
+    pub status_prefix: Option<String>,
+    /// Label prefix that carries a priority other than `medium`; `None`: priority stays local.
+    pub priority_prefix: Option<String>,
+    /// Whether estimate, progress, dependencies and the local id travel in a hidden comment at
+    /// the end of the body; if not, they stay local.
+    pub hidden_fields: bool,
+}
+
+impl Default for Mapping {
+    fn default() -> Self {
+        Mapping {
+            status_prefix: Some(STATUS_PREFIX.into()),
+            priority_prefix: Some(PRIORITY_PREFIX.into()),
+            hidden_fields: true,
+        }
+    }
+}
+
+/// An issue as it should look on GitHub.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteShape {
+    /// Title.
+    pub title: String,
+    /// Body, with the hidden block when there is one.
+    pub body: String,
+    /// Open or closed.
+    pub state: RemoteState,
+    /// Label names: the issue's own, then the mapped ones.
+    pub labels: Vec<String>,
+    /// Assignee logins.
+    pub assignees: Vec<String>,
+    /// Milestone title.
+    pub milestone: Option<String>,
+}
+
+/// The fields that travel in the hidden block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Hidden {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    estimate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    progress: Option<u8>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    blocks: Vec<String>,
+}
+
+impl Mapping {
+    /// What GitHub should hold for `issue`.
+    pub fn to_remote(&self, issue: &Issue) -> RemoteShape {
+        let mut labels = issue.labels.clone();
+        if let Some(p) = &self.status_prefix
+            && matches!(
+                issue.status,
+                Status::InProgress | Status::Blocked | Status::Review
+            )
+        {
+            labels.push(format!("{p}{}", issue.status.as_str()));
+        }
+        if let Some(p) = &self.priority_prefix
+            && issue.priority != Priority::Medium
+        {
+            labels.push(format!("{p}{}", issue.priority.as_str()));
+        }
+        let mut body = issue.body.clone();
+        if self.hidden_fields {
+            let hidden = Hidden {
+                id: (!is_pulled_id(&issue.id)).then(|| issue.id.to_string()),
+                estimate: issue.estimate,
+                progress: issue.progress,
+                depends_on: issue.depends_on.clone(),
+                blocks: issue.blocks.clone(),
+            };
+            if hidden != Hidden::default()
+                && let Ok(json) = serde_json::to_string(&hidden)
+            {
+                if !body.is_empty() && !body.ends_with('\n') {
+                    body.push('\n');
+                }
+                body.push_str(HIDDEN_OPEN);
+                body.push_str(&json);
+                body.push_str(HIDDEN_CLOSE);
+                body.push('\n');
+            }
+        }
+        RemoteShape {
+            title: issue.title.clone(),
+            body,
+            state: if issue.status == Status::Done {
+                RemoteState::Closed
+            } else {
+                RemoteState::Open
+            },
+            labels,
+            assignees: issue.assignees.clone(),
+            milestone: issue.milestone.clone(),
+        }
+    }
+
+    /// The local id a remote issue was created from, if its hidden block names one.
+    pub fn origin_id(&self, remote: &RemoteIssue) -> Option<ItemId> {
+        if !self.hidden_fields {
+            return None;
+        }
+        split_hidden(&remote.body)
+            .1
+            .and_then(|h| h.id)
+            .and_then(|id| ItemId::new(id).ok())
+    }
+
+    /// Applies the remote issue to `issue` (a fresh one or the current file), keeping what does
+    /// not travel, and records the new sync base (`remote`, with its fingerprint).
+    pub fn apply_remote(
+        &self,
+        issue: &mut Issue,
+        remote: &RemoteIssue,
+        milestone_title: Option<String>,
+    ) {
+        let mut labels = Vec::new();
+        let mut status = None;
+        let mut priority = None;
+        for l in &remote.labels {
+            if let Some(s) = self
+                .status_prefix
+                .as_deref()
+                .and_then(|p| strip_prefix_ci(l, p))
+                .and_then(|s| s.parse::<Status>().ok())
+            {
+                status = Some(s);
+            } else if let Some(p) = self
+                .priority_prefix
+                .as_deref()
+                .and_then(|p| strip_prefix_ci(l, p))
+                .and_then(|p| p.parse::<Priority>().ok())
+            {
+                priority = Some(p);
+            } else {
+                labels.push(l.clone());
+            }
+        }
+        let (body, hidden) = if self.hidden_fields {
+            split_hidden(&remote.body)
+        } else {
+            (remote.body.as_str(), None)
+        };
+        issue.title = remote.title.clone();
+        issue.body = normalise_body(body);
+        issue.labels = labels;
+        issue.assignees = remote.assignees.clone();
+        issue.milestone = milestone_title;
+        issue.status = match remote.state {
+            RemoteState::Closed => Status::Done,
+            _ if self.status_prefix.is_some() => match status {
+                Some(s) if s != Status::Done => s,
+                _ => Status::Todo,
+            },
+            // Status does not travel: keep a local in-progress/blocked/review.
+            _ if issue.status != Status::Done => issue.status,
+            _ => Status::Todo,
+        };
+        if self.priority_prefix.is_some() {
+            issue.priority = priority.unwrap_or(Priority::Medium);
+        }
+        if self.hidden_fields {
+            let h = hidden.unwrap_or_default();
+            issue.estimate = h.estimate;
+            issue.progress = h.progress;
+            issue.depends_on = h.depends_on;
+            issue.blocks = h.blocks;
+        }
+        issue.created = Some(remote.created_at);
+        issue.updated = Some(remote.updated_at);
+        issue.remote = Some(RemoteRef {
+            number: remote.number,
+            node_id: Some(remote.node_id.clone()).filter(|s| !s.is_empty()),
+            url: Some(remote.html_url.clone()).filter(|s| !s.is_empty()),
+            state: Some(remote.state.as_str().to_owned()),
+            state_reason: remote.state_reason.clone(),
+            updated_at: Some(remote.updated_at),
+            hash: None,
+            lost: None,
+        });
+        let hash = fingerprint(issue);
+        if let Some(r) = issue.remote.as_mut() {
+            r.hash = Some(hash);
+        }
+    }
+
+    /// A new local issue for a remote one.
+    pub fn new_issue(&self, remote: &RemoteIssue, milestone_title: Option<String>) -> Issue {
+        let mut issue = Issue::new(
+            ItemId::for_remote_issue(remote.number),
+            remote.title.clone(),
+        );
+        self.apply_remote(&mut issue, remote, milestone_title);
+        issue
+    }
+}
+
+fn strip_prefix_ci<'a>(label: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = label.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &label[prefix.len()..])
+}
+
+/// Whether an id is the `gh-<n>` of an issue first seen on GitHub.
+fn is_pulled_id(id: &ItemId) -> bool {
+    id.as_str()
+        .strip_prefix("gh-")
+        .is_some_and(|n| n.parse::<u64>().is_ok())
+}
+
+/// Splits the hidden block off the last line of a body.
+fn split_hidden(body: &str) -> (&str, Option<Hidden>) {
+    let trimmed = body.trim_end();
+    let start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+    let last = &trimmed[start..];
+    let Some(json) = last
+        .strip_prefix(HIDDEN_OPEN)
+        .and_then(|s| s.strip_suffix(HIDDEN_CLOSE))
+    else {
+        return (body, None);
+    };
+    match serde_json::from_str::<Hidden>(json) {
+        Ok(h) => (&trimmed[..start], Some(h)),
+        Err(_) => (body, None),
+    }
+}
 
 /// The synced fields of an issue, fingerprinted: equal fingerprints, equal synced content.
+/// Fields that only some issues use (estimate, progress, dependencies) count only when set, so
+/// files written before they travelled keep their fingerprint.
 pub fn fingerprint(issue: &Issue) -> String {
     let mut h = Sha256::new();
     let mut labels = issue.labels.clone();
@@ -32,82 +282,35 @@ pub fn fingerprint(issue: &Issue) -> String {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
+    let extra = [
+        ("estimate", issue.estimate.map(|e| e.to_string())),
+        ("progress", issue.progress.map(|p| p.to_string())),
+        (
+            "depends_on",
+            Some(issue.depends_on.join("\u{1f}")).filter(|s| !s.is_empty()),
+        ),
+        (
+            "blocks",
+            Some(issue.blocks.join("\u{1f}")).filter(|s| !s.is_empty()),
+        ),
+    ];
+    for (k, v) in extra {
+        if let Some(v) = v {
+            h.update(k.as_bytes());
+            h.update([1u8]);
+            h.update(v.as_bytes());
+            h.update([0u8]);
+        }
+    }
     hex::encode(&h.finalize()[..8])
 }
 
-/// Whether the file was edited locally since it was last synced.
+/// Whether the file was edited locally since it was last synced (a new local issue counts).
 pub fn locally_edited(issue: &Issue) -> bool {
     match issue.remote.as_ref().and_then(|r| r.hash.as_deref()) {
         Some(h) => h != fingerprint(issue),
         None => issue.remote.is_none(),
     }
-}
-
-/// Applies the remote issue to `issue` (a fresh one or the current file), keeping local-only
-/// fields (estimate, progress, dependencies) and recording the new sync base.
-pub fn apply_remote(issue: &mut Issue, remote: &RemoteIssue, milestone_title: Option<String>) {
-    let mut labels = Vec::new();
-    let mut status = None;
-    let mut priority = None;
-    for l in &remote.labels {
-        if let Some(s) = l
-            .strip_prefix(STATUS_PREFIX)
-            .and_then(|s| s.parse::<Status>().ok())
-        {
-            status = Some(s);
-        } else if let Some(p) = l
-            .strip_prefix(PRIORITY_PREFIX)
-            .and_then(|p| p.parse::<Priority>().ok())
-        {
-            priority = Some(p);
-        } else {
-            labels.push(l.clone());
-        }
-    }
-    issue.title = remote.title.clone();
-    issue.body = normalise_body(&remote.body);
-    issue.labels = labels;
-    issue.assignees = remote.assignees.clone();
-    issue.milestone = milestone_title;
-    issue.status = match remote.state {
-        RemoteState::Closed => Status::Done,
-        _ => match status {
-            Some(s) if s != Status::Done => s,
-            // Open on GitHub: keep a local in-progress/blocked/review, else todo.
-            _ if issue.status != Status::Done => issue.status,
-            _ => Status::Todo,
-        },
-    };
-    if let Some(p) = priority {
-        issue.priority = p;
-    }
-    issue.created = Some(remote.created_at);
-    issue.updated = Some(remote.updated_at);
-    let lost = None;
-    issue.remote = Some(RemoteRef {
-        number: remote.number,
-        node_id: Some(remote.node_id.clone()).filter(|s| !s.is_empty()),
-        url: Some(remote.html_url.clone()).filter(|s| !s.is_empty()),
-        state: Some(remote.state.as_str().to_owned()),
-        state_reason: remote.state_reason.clone(),
-        updated_at: Some(remote.updated_at),
-        hash: None,
-        lost,
-    });
-    let hash = fingerprint(issue);
-    if let Some(r) = issue.remote.as_mut() {
-        r.hash = Some(hash);
-    }
-}
-
-/// A new local issue for a remote one.
-pub fn new_issue(remote: &RemoteIssue, milestone_title: Option<String>) -> Issue {
-    let mut issue = Issue::new(
-        ItemId::for_remote_issue(remote.number),
-        remote.title.clone(),
-    );
-    apply_remote(&mut issue, remote, milestone_title);
-    issue
 }
 
 /// Bodies are stored with a final newline so that files end cleanly; GitHub's CRLFs are kept.
@@ -116,5 +319,99 @@ fn normalise_body(body: &str) -> String {
         body.to_owned()
     } else {
         format!("{body}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use roadmap_model::Timestamp;
+
+    fn remote_of(shape: &RemoteShape, number: u64) -> RemoteIssue {
+        RemoteIssue {
+            number,
+            id: number,
+            node_id: String::new(),
+            title: shape.title.clone(),
+            body: shape.body.clone(),
+            state: shape.state,
+            state_reason: None,
+            labels: shape.labels.clone(),
+            assignees: shape.assignees.clone(),
+            milestone: None,
+            author: "a".into(),
+            comments: 0,
+            html_url: String::new(),
+            repository_url: String::new(),
+            created_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            updated_at: Timestamp::parse("2026-01-02T00:00:00Z").unwrap(),
+            closed_at: None,
+        }
+    }
+
+    #[test]
+    fn every_mapped_field_round_trips_without_drift() {
+        for mapping in [
+            Mapping::default(),
+            Mapping {
+                status_prefix: Some("state/".into()),
+                priority_prefix: Some("P-".into()),
+                hidden_fields: true,
+            },
+        ] {
+            let mut local = Issue::new(ItemId::new("3fa2b1c9").unwrap(), "Title");
+            local.body = "Line one\n\nLine two\n".into();
+            local.status = Status::Blocked;
+            local.priority = Priority::High;
+            local.labels = vec!["bug".into(), "a,b:c".into()];
+            local.assignees = vec!["alice".into()];
+            local.estimate = Some(2.5);
+            local.progress = Some(40);
+            local.depends_on = vec!["#12".into()];
+            let shape = mapping.to_remote(&local);
+            assert!(
+                shape
+                    .body
+                    .starts_with("Line one\n\nLine two\n<!-- roadmap: ")
+            );
+            let remote = remote_of(&shape, 7);
+            assert_eq!(mapping.origin_id(&remote), Some(local.id.clone()));
+            let mut back = Issue::new(local.id.clone(), "");
+            mapping.apply_remote(&mut back, &remote, None);
+            for (a, b) in [(&back.title, &local.title), (&back.body, &local.body)] {
+                assert_eq!(a, b);
+            }
+            assert_eq!(back.status, local.status);
+            assert_eq!(back.priority, local.priority);
+            assert_eq!(back.labels, local.labels);
+            assert_eq!(back.estimate, local.estimate);
+            assert_eq!(back.progress, local.progress);
+            assert_eq!(back.depends_on, local.depends_on);
+            // And again: the shape of what came back is what went out.
+            assert_eq!(mapping.to_remote(&back), shape);
+            assert!(!locally_edited(&back));
+        }
+    }
+
+    #[test]
+    fn defaults_travel_as_no_label_and_done_as_closed() {
+        let m = Mapping::default();
+        let mut i = Issue::new(ItemId::for_remote_issue(3), "T");
+        let s = m.to_remote(&i);
+        assert!(s.labels.is_empty());
+        assert_eq!(
+            s.body, "",
+            "no hidden block for a pulled issue with defaults"
+        );
+        i.status = Status::Done;
+        assert_eq!(m.to_remote(&i).state, RemoteState::Closed);
+    }
+
+    #[test]
+    fn a_body_that_only_looks_hidden_is_kept() {
+        let (b, h) = split_hidden("text\n<!-- roadmap: not json -->\n");
+        assert!(h.is_none());
+        assert_eq!(b, "text\n<!-- roadmap: not json -->\n");
     }
 }

@@ -16,17 +16,20 @@ use roadmap_model::{
 use roadmap_store::{ItemFile, Kind, Store};
 use sha2::{Digest, Sha256};
 
-use crate::map::{apply_remote, fingerprint, locally_edited, new_issue};
+use crate::map::{Mapping, fingerprint, locally_edited};
+use crate::merge::merge3;
 use crate::state::{LastRun, ProjectLock, SyncState};
 use crate::{Counts, ItemFailure, Phase, PullOptions, PullReport, SyncError, SyncEvent, comments};
 
-type Events<'a> = &'a (dyn Fn(SyncEvent) + Send + Sync);
+pub(crate) type Events<'a> = &'a (dyn Fn(SyncEvent) + Send + Sync);
 
 enum Outcome {
     /// A dry run: this would be created (`true`) or updated (`false`).
     Planned(bool),
     Created(ItemFile<Issue>),
     Updated(ItemFile<Issue>),
+    /// Edited on both sides on different fields: merged; the local side is left to push.
+    Merged(ItemFile<Issue>),
     Unchanged,
     Conflict(String),
     LocalPending,
@@ -41,13 +44,24 @@ pub async fn pull(
     opts: &PullOptions,
     events: Events<'_>,
 ) -> Result<PullReport, SyncError> {
-    let started = Instant::now();
-    let store = index.store().clone();
     let _lock = if opts.dry_run {
         None
     } else {
-        Some(ProjectLock::acquire(&store)?)
+        Some(ProjectLock::acquire(index.store())?)
     };
+    pull_locked(tracker, index, repo, opts, events).await
+}
+
+/// The pull, for a caller that holds the project lock.
+pub(crate) async fn pull_locked(
+    tracker: &dyn Tracker,
+    index: &Index,
+    repo: &str,
+    opts: &PullOptions,
+    events: Events<'_>,
+) -> Result<PullReport, SyncError> {
+    let started = Instant::now();
+    let store = index.store().clone();
     let mut state = SyncState::load(&store, repo)?;
     let before = tracker.metrics();
     let full = opts.full || !state.watermarks.contains_key("issues");
@@ -203,17 +217,7 @@ pub async fn pull(
         .map(|(k, v)| (k.clone(), v.to_string()))
         .collect();
     if !opts.dry_run {
-        let previous = SyncState::load(&store, repo)?;
-        let mut conflicts: Vec<String> = previous
-            .conflicts
-            .iter()
-            .filter(|c| !resolved(&store, c))
-            .cloned()
-            .collect();
-        conflicts.extend(report.conflicts.iter().cloned());
-        conflicts.sort();
-        conflicts.dedup();
-        state.conflicts = conflicts;
+        state.conflicts = crate::conflicts::ids(&store);
         state.last_run = Some(LastRun {
             finished: Timestamp::from_unix(chrono::Utc::now().timestamp()),
             duration_ms: report.duration_ms,
@@ -225,14 +229,6 @@ pub async fn pull(
     match fatal {
         Some(e) => Err(SyncError::Tracker(e)),
         None => Ok(report),
-    }
-}
-
-fn resolved(store: &Store, id: &str) -> bool {
-    let Ok(id) = ItemId::new(id) else { return true };
-    match store.get::<Issue>(&id) {
-        Ok(f) => !locally_edited(f.item()),
-        Err(_) => true,
     }
 }
 
@@ -254,7 +250,7 @@ fn note_listing_failure(
     }
 }
 
-fn diff(a: &TrackerMetrics, b: &TrackerMetrics) -> TrackerMetrics {
+pub(crate) fn diff(a: &TrackerMetrics, b: &TrackerMetrics) -> TrackerMetrics {
     let mut out = b.clone();
     for (k, v) in &mut out.endpoints {
         if let Some(old) = a.endpoints.get(k) {
@@ -279,7 +275,7 @@ fn local_milestone_titles(store: &Store) -> Result<HashMap<u64, String>, SyncErr
         .collect())
 }
 
-fn milestone_fingerprint(m: &Milestone) -> String {
+pub(crate) fn milestone_fingerprint(m: &Milestone) -> String {
     let mut h = Sha256::new();
     for part in [
         m.title.as_str(),
@@ -306,10 +302,17 @@ async fn pull_milestones(
     report: &mut PullReport,
 ) -> Result<MilestoneChanges, TrackerError> {
     let mut local: HashMap<u64, ItemFile<Milestone>> = HashMap::new();
+    // Milestones made here whose create was not recorded: linked by title (unique on GitHub).
+    let mut unsynced: HashMap<String, ItemFile<Milestone>> = HashMap::new();
     if let Ok(all) = store.load_all::<Milestone>() {
         for f in all.items {
-            if let Some(n) = f.item().remote.as_ref().map(|r| r.number) {
-                local.insert(n, f);
+            match f.item().remote.as_ref().map(|r| r.number) {
+                Some(n) => {
+                    local.insert(n, f);
+                }
+                None => {
+                    unsynced.insert(f.item().title.clone(), f);
+                }
             }
         }
     }
@@ -324,7 +327,10 @@ async fn pull_milestones(
         for rm in counts.book(page?, "milestone", &mut report.failures) {
             counts.fetched += 1;
             changes.fresh.push((rm.number, rm.title.clone()));
-            match local.remove(&rm.number) {
+            let found = local
+                .remove(&rm.number)
+                .or_else(|| unsynced.remove(&rm.title));
+            match found {
                 None => {
                     let mut m =
                         Milestone::new(ItemId::for_remote_milestone(rm.number), rm.title.clone());
@@ -409,7 +415,7 @@ async fn pull_milestones(
     Ok(changes)
 }
 
-fn apply_milestone(m: &mut Milestone, rm: &RemoteMilestone) {
+pub(crate) fn apply_milestone(m: &mut Milestone, rm: &RemoteMilestone) {
     m.title = rm.title.clone();
     m.state = if rm.state == RemoteState::Closed {
         MilestoneState::Closed
@@ -528,15 +534,21 @@ async fn pull_issues(
     seen: &mut HashSet<u64>,
     events: Events<'_>,
 ) -> Result<Option<Timestamp>, TrackerError> {
-    let numbers = Arc::new(
-        index
-            .issue_numbers()
-            .await
-            .map_err(|e| TrackerError::Other {
-                what: "the index".into(),
-                message: e.to_string(),
-            })?,
-    );
+    let numbers = index
+        .issue_numbers()
+        .await
+        .map_err(|e| TrackerError::Other {
+            what: "the index".into(),
+            message: e.to_string(),
+        })?;
+    let ctx = Arc::new(IssueCtx {
+        store: store.clone(),
+        numbers,
+        titles,
+        mapping: opts.mapping.clone(),
+        conflicted: crate::conflicts::ids(store).into_iter().collect(),
+        dry_run: opts.dry_run,
+    });
     let mut counts = Counts::default();
     let mut max_seen: Option<Timestamp> = since;
     let mut min_failed: Option<Timestamp> = None;
@@ -551,15 +563,7 @@ async fn pull_issues(
                 max_seen = max_seen.max(Some(r.updated_at));
             }
             counts.fetched += batch.len() as u64;
-            let outcomes = apply_batch(
-                store,
-                batch.to_vec(),
-                numbers.clone(),
-                titles.clone(),
-                opts.workers,
-                opts.dry_run,
-            )
-            .await;
+            let outcomes = apply_batch(&ctx, batch.to_vec(), opts.workers).await;
             let mut written = Vec::new();
             for o in outcomes {
                 match o {
@@ -569,6 +573,10 @@ async fn pull_issues(
                     }
                     Outcome::Updated(f) => {
                         counts.updated += 1;
+                        written.push(f);
+                    }
+                    Outcome::Merged(f) => {
+                        counts.merged += 1;
                         written.push(f);
                     }
                     Outcome::Unchanged => counts.unchanged += 1,
@@ -612,25 +620,25 @@ async fn pull_issues(
     })
 }
 
-/// Writes a batch of issues on blocking threads, `workers` at a time.
-async fn apply_batch(
-    store: &Store,
-    batch: Vec<RemoteIssue>,
-    numbers: Arc<HashMap<u64, PathBuf>>,
+/// What every file writer of an issue pull shares.
+struct IssueCtx {
+    store: Store,
+    numbers: HashMap<u64, PathBuf>,
     titles: Arc<HashMap<u64, String>>,
-    workers: usize,
+    mapping: Mapping,
+    conflicted: HashSet<String>,
     dry_run: bool,
-) -> Vec<Outcome> {
+}
+
+/// Writes a batch of issues on blocking threads, `workers` at a time.
+async fn apply_batch(ctx: &Arc<IssueCtx>, batch: Vec<RemoteIssue>, workers: usize) -> Vec<Outcome> {
     let per = batch.len().div_ceil(workers.max(1)).max(1);
     let mut tasks = Vec::new();
     for chunk in batch.chunks(per) {
         let chunk = chunk.to_vec();
-        let (store, numbers, titles) = (store.clone(), numbers.clone(), titles.clone());
+        let ctx = ctx.clone();
         tasks.push(tokio::task::spawn_blocking(move || {
-            chunk
-                .iter()
-                .map(|r| apply_one(&store, r, &numbers, &titles, dry_run))
-                .collect::<Vec<_>>()
+            chunk.iter().map(|r| apply_one(&ctx, r)).collect::<Vec<_>>()
         }));
     }
     let mut out = Vec::with_capacity(batch.len());
@@ -649,13 +657,31 @@ async fn apply_batch(
     out
 }
 
-fn apply_one(
-    store: &Store,
-    remote: &RemoteIssue,
-    numbers: &HashMap<u64, PathBuf>,
-    titles: &HashMap<u64, String>,
-    dry_run: bool,
-) -> Outcome {
+/// The file that holds a remote issue: by number, by its `gh-<n>` name, or by the local id its
+/// hidden block names (an issue created here whose create was not recorded).
+fn find_file(ctx: &IssueCtx, remote: &RemoteIssue) -> Option<PathBuf> {
+    if let Some(p) = ctx.numbers.get(&remote.number) {
+        return Some(p.clone());
+    }
+    let p = ctx
+        .store
+        .path_of(Kind::Issue, &ItemId::for_remote_issue(remote.number));
+    if p.exists() {
+        return Some(p);
+    }
+    let id = ctx.mapping.origin_id(remote)?;
+    let p = ctx.store.path_of(Kind::Issue, &id);
+    let f = ctx.store.load::<Issue>(&p).ok()?;
+    // Only a file not yet linked to another issue.
+    f.item()
+        .remote
+        .as_ref()
+        .is_none_or(|r| r.number == remote.number)
+        .then_some(p)
+}
+
+fn apply_one(ctx: &IssueCtx, remote: &RemoteIssue) -> Outcome {
+    let store = &ctx.store;
     let fail = |reason: String| {
         Outcome::Failed(
             ItemFailure {
@@ -665,19 +691,18 @@ fn apply_one(
             remote.updated_at,
         )
     };
-    let title = remote
-        .milestone
-        .map(|n| titles.get(&n).cloned().unwrap_or_else(|| format!("#{n}")));
-    let path = numbers.get(&remote.number).cloned().or_else(|| {
-        let p = store.path_of(Kind::Issue, &ItemId::for_remote_issue(remote.number));
-        p.exists().then_some(p)
+    let title = remote.milestone.map(|n| {
+        ctx.titles
+            .get(&n)
+            .cloned()
+            .unwrap_or_else(|| format!("#{n}"))
     });
-    let Some(path) = path else {
-        let issue = new_issue(remote, title);
-        if dry_run {
+    let Some(path) = find_file(ctx, remote) else {
+        let issue = ctx.mapping.new_issue(remote, title);
+        if ctx.dry_run {
             return Outcome::Planned(true);
         }
-        return match store.create(issue) {
+        return match store.create_synced(issue) {
             Ok(f) => Outcome::Created(f),
             Err(e) => fail(e.to_string()),
         };
@@ -688,25 +713,56 @@ fn apply_one(
     };
     let edited = locally_edited(file.item());
     let mut next = file.item().clone();
-    apply_remote(&mut next, remote, title);
-    let base = file.item().remote.as_ref().and_then(|r| r.hash.clone());
-    let incoming = next.remote.as_ref().and_then(|r| r.hash.clone());
+    ctx.mapping.apply_remote(&mut next, remote, title);
+    let id = file.item().id.clone();
     if edited {
-        return if base != incoming {
-            Outcome::Conflict(file.item().id.to_string())
-        } else {
-            Outcome::LocalPending
+        let base_hash = file.item().remote.as_ref().and_then(|r| r.hash.clone());
+        let incoming = next.remote.as_ref().and_then(|r| r.hash.clone());
+        if base_hash == incoming && !ctx.conflicted.contains(id.as_str()) {
+            return Outcome::LocalPending;
+        }
+        let base = base_hash.as_deref().and_then(|h| {
+            store
+                .read_base::<Issue>(&id)
+                .filter(|b| fingerprint(b.item()) == h)
+        });
+        let merged = merge3(base.as_ref().map(ItemFile::item), file.item(), &next, None);
+        if !merged.conflicts.is_empty() {
+            if ctx.dry_run {
+                return Outcome::Conflict(id.to_string());
+            }
+            return match crate::conflicts::record(store, &next) {
+                Ok(()) => Outcome::Conflict(id.to_string()),
+                Err(e) => fail(e.to_string()),
+            };
+        }
+        if ctx.dry_run {
+            return Outcome::Planned(false);
+        }
+        *file.item_mut() = merged.issue;
+        // The new base is GitHub's version; the file keeps what is ours to push.
+        return match store.save(&mut file).and_then(|_| {
+            store.write_base(&file, &crate::conflicts::render(&next))?;
+            crate::conflicts::clear(store, &id)
+        }) {
+            Ok(()) => Outcome::Merged(file),
+            Err(e) => fail(e.to_string()),
         };
     }
     *file.item_mut() = next;
-    if dry_run {
+    if ctx.dry_run {
         return if file.render() == std::fs::read_to_string(&file.path).unwrap_or_default() {
             Outcome::Unchanged
         } else {
             Outcome::Planned(false)
         };
     }
-    match store.save(&mut file) {
+    if ctx.conflicted.contains(id.as_str())
+        && let Err(e) = crate::conflicts::clear(store, &id)
+    {
+        return fail(e.to_string());
+    }
+    match store.save_synced(&mut file) {
         Ok(true) => Outcome::Updated(file),
         Ok(false) => Outcome::Unchanged,
         Err(e) => fail(e.to_string()),

@@ -18,7 +18,7 @@ use roadmap_index::{Index, IssueQuery, collect_rows};
 use roadmap_model::{Issue, Status};
 use roadmap_sim::{RepoSpec, SimConfig, Simulator};
 use roadmap_store::{Kind, Store};
-use roadmap_sync::{PullOptions, PullReport, SyncState, pull};
+use roadmap_sync::{Mapping, PullOptions, PullReport, SyncState, pull};
 use secrecy::SecretString;
 
 struct Project {
@@ -86,6 +86,16 @@ impl Project {
         self.pull_with(PullOptions::default()).await
     }
 
+    /// Edits the file of issue `n` as a user would.
+    fn edit(&self, n: u64, f: impl FnOnce(&mut Issue)) {
+        let path = self
+            .store
+            .path_of(Kind::Issue, &roadmap_model::ItemId::for_remote_issue(n));
+        let mut file = self.store.load::<Issue>(&path).unwrap();
+        f(file.item_mut());
+        self.store.save(&mut file).unwrap();
+    }
+
     /// Every local issue file by number.
     fn local(&self) -> BTreeMap<u64, Issue> {
         self.store
@@ -116,10 +126,11 @@ impl Project {
         );
         for r in issues {
             let l = &local[&r.number];
-            assert_eq!(l.title, r.title, "#{} title", r.number);
+            let shape = Mapping::default().to_remote(l);
+            assert_eq!(shape.title, r.title, "#{} title", r.number);
             let body = r.body.clone().unwrap_or_default();
             assert_eq!(
-                l.body.trim_end_matches('\n'),
+                shape.body.trim_end_matches('\n'),
                 body.trim_end_matches('\n'),
                 "#{} body",
                 r.number
@@ -136,12 +147,17 @@ impl Project {
                 "#{} state_reason",
                 r.number
             );
-            let mut a = l.labels.clone();
+            let mut a = shape.labels.clone();
             a.sort();
             let mut b = r.labels.clone();
             b.sort();
             assert_eq!(a, b, "#{} labels", r.number);
             assert_eq!(l.assignees, r.assignees, "#{} assignees", r.number);
+            assert!(
+                !roadmap_sync::map::locally_edited(l),
+                "#{} has nothing left to push",
+                r.number
+            );
             let ms = r.milestone.map(|n| remote.milestones[&n].title.clone());
             assert_eq!(l.milestone, ms, "#{} milestone", r.number);
             let comments =
@@ -306,33 +322,36 @@ async fn incremental_pulls_follow_scripted_remote_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_edits_survive_a_pull_and_both_side_edits_are_conflicts() {
+async fn local_edits_survive_a_pull_and_both_side_edits_merge_or_conflict() {
     let p = project(spec(50, 0, 3)).await;
     p.pull().await;
-    let edit = |n: u64, f: &dyn Fn(&mut Issue)| {
-        let path = p
-            .store
-            .path_of(Kind::Issue, &roadmap_model::ItemId::for_remote_issue(n));
-        let mut file = p.store.load::<Issue>(&path).unwrap();
-        f(file.item_mut());
-        p.store.save(&mut file).unwrap();
-    };
-    edit(10, &|i| i.title = "local title".into());
-    edit(11, &|i| i.body = "local body\n".into());
-    // Remote edits to 11 (both sides: conflict) and 12 (remote only: applied).
+    p.edit(10, |i| i.title = "local title".into());
+    p.edit(11, |i| i.body = "local body\n".into());
+    p.edit(13, |i| i.title = "ours".into());
+    // Remote edits to 11 (another field: merged), 12 (remote only: applied) and 13 (the same
+    // field: conflict).
     p.sim
         .edit_issue("octo", "demo", 11, |i| i.title = "remote title".into());
     p.sim
         .edit_issue("octo", "demo", 12, |i| i.title = "remote only".into());
+    p.sim
+        .edit_issue("octo", "demo", 13, |i| i.title = "theirs".into());
     let report = p.pull().await;
-    assert_eq!(report.conflicts, vec!["gh-11".to_owned()]);
+    assert_eq!(report.conflicts, vec!["gh-13".to_owned()]);
+    assert_eq!(report.resources["issues"].merged, 1);
     let local = p.local();
     assert_eq!(local[&10].title, "local title", "local-only edit kept");
-    assert_eq!(local[&11].body, "local body\n", "conflict left alone");
-    assert_ne!(local[&11].title, "remote title");
+    assert_eq!(local[&11].body, "local body\n", "merged: ours");
+    assert_eq!(local[&11].title, "remote title", "merged: theirs");
     assert_eq!(local[&12].title, "remote only");
+    assert_eq!(local[&13].title, "ours", "a conflict leaves the file alone");
     let state = SyncState::load(&p.store, "octo/demo").unwrap();
-    assert_eq!(state.conflicts, vec!["gh-11".to_owned()]);
+    assert_eq!(state.conflicts, vec!["gh-13".to_owned()]);
+    let listed = roadmap_sync::conflicts::list(&p.store).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].fields[0].field, "title");
+    assert_eq!(listed[0].fields[0].ours, "ours");
+    assert_eq!(listed[0].fields[0].theirs, "theirs");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,3 +450,5 @@ async fn a_dry_run_reports_the_plan_and_writes_nothing() {
     assert_eq!(report.resources["issues"].updated, 1);
     assert_ne!(p.local()[&4].title, "changed");
 }
+
+mod push;

@@ -1,0 +1,88 @@
+//! Intent records: exactly-once creates across crashes.
+//!
+//! Before a create is sent, an intent naming what is about to be created is written (durably)
+//! to `.roadmap/sync/intents/`; once the created item is recorded locally, the intent is
+//! removed. An intent found at the start of a run means the previous run stopped somewhere in
+//! between: the remote is searched for the item (by the local id in its hidden block, or by
+//! its exact title and body), and a find is linked instead of created again.
+
+use std::path::PathBuf;
+
+use roadmap_model::Timestamp;
+use roadmap_store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What kind of item an intent creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum IntentKind {
+    Issue,
+    Comment,
+}
+
+/// A create about to be sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Intent {
+    pub kind: IntentKind,
+    /// The local issue id (the issue created, or the one commented on).
+    pub issue: String,
+    /// The GitHub number of the issue commented on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u64>,
+    /// The exact title sent (issues).
+    #[serde(default)]
+    pub title: String,
+    /// The exact body sent.
+    pub body: String,
+    /// The listing watermark when the create began: the item, if made, is listed since then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+}
+
+impl Intent {
+    fn file_name(&self) -> String {
+        match self.kind {
+            IntentKind::Issue => format!("issue-{}.json", self.issue),
+            IntentKind::Comment => {
+                let h = Sha256::digest(self.body.as_bytes());
+                format!("comment-{}-{}.json", self.issue, hex::encode(&h[..6]))
+            }
+        }
+    }
+}
+
+/// Writes an intent; returns its file.
+pub(crate) fn begin(store: &Store, intent: &Intent) -> Result<PathBuf, StoreError> {
+    let p = store.layout().intents_dir().join(intent.file_name());
+    let text = serde_json::to_string_pretty(intent).unwrap_or_default();
+    store.write_atomic(&p, text.as_bytes())?;
+    Ok(p)
+}
+
+/// Removes a fulfilled intent.
+pub(crate) fn done(store: &Store, path: &std::path::Path) -> Result<(), StoreError> {
+    if path.exists() {
+        store.remove(path)?;
+    }
+    Ok(())
+}
+
+/// The intents left by an interrupted run; unreadable ones are returned as errors to report.
+pub(crate) fn pending(store: &Store) -> Vec<(PathBuf, Result<Intent, String>)> {
+    let mut out: Vec<_> = std::fs::read_dir(store.layout().intents_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let r = std::fs::read_to_string(&p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str::<Intent>(&t).map_err(|e| e.to_string()));
+            (p, r)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}

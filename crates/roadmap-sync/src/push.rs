@@ -1,0 +1,960 @@
+//! The push, and the two-way sync that wraps it: finish what an interrupted run began
+//! (intents), pull and merge, then send what is ours: milestones and labels first, then
+//! issues (created, updated, closed, reopened), then new comments.
+//!
+//! Writes go one at a time through the tracker client, which spaces them as GitHub asks and
+//! keeps to the content-creation budget. An item whose write fails stays pending (its file
+//! still differs from its base) and is reported with the reason; the rest goes on. A rate
+//! limit or a refused token stops the run with a clear message; everything not sent stays
+//! pending for the next run.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use futures::StreamExt;
+use roadmap_index::Index;
+use roadmap_model::{
+    Comment, Issue, IssuePatch, ItemId, Milestone, MilestonePatch, NewComment, NewIssue, NewLabel,
+    NewMilestone, RemoteIssue, RemoteState, Tracker, TrackerError,
+};
+use roadmap_store::{ItemFile, Store};
+use serde::Serialize;
+
+use crate::intent::{self, Intent, IntentKind};
+use crate::map::{Mapping, RemoteShape, fingerprint, locally_edited};
+use crate::pull::{Events, apply_milestone, diff, milestone_fingerprint, pull_locked};
+use crate::state::{ProjectLock, SyncState};
+use crate::{ItemFailure, Phase, PullOptions, PullReport, SyncError, SyncEvent, comments};
+
+/// What to push and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOptions {
+    /// Print the plan; send and write nothing.
+    pub dry_run: bool,
+    /// How roadmap-only fields travel.
+    pub mapping: Mapping,
+    /// Colour of labels created for issues that use a label GitHub does not have yet.
+    pub label_color: String,
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions {
+            dry_run: false,
+            mapping: Mapping::default(),
+            label_color: "ededed".into(),
+        }
+    }
+}
+
+/// One write, done or (in a dry run) planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Planned {
+    /// `create`, `update`, `close`, `reopen`, `comment`, `create-milestone`,
+    /// `update-milestone`, `create-label`.
+    pub action: &'static str,
+    /// The item (`issue 3fa2b1c9 "Title"`, `issue #12`, `label bug`).
+    pub what: String,
+    /// The fields sent (updates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<&'static str>,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PushReport {
+    /// Wall time, milliseconds.
+    pub duration_ms: u64,
+    /// Whether nothing was sent or written.
+    pub dry_run: bool,
+    /// The writes, in order: done, or planned in a dry run.
+    pub plan: Vec<Planned>,
+    /// Items created on GitHub, by kind (`issues`, `milestones`, `labels`, `comments`).
+    pub created: BTreeMap<&'static str, u64>,
+    /// Items updated on GitHub, by kind.
+    pub updated: BTreeMap<&'static str, u64>,
+    /// Issues closed.
+    pub closed: u64,
+    /// Issues reopened.
+    pub reopened: u64,
+    /// Issues in conflict, not pushed until resolved.
+    pub conflicts: Vec<String>,
+    /// Items that failed, each with its reason; they stay pending.
+    pub failures: Vec<ItemFailure>,
+    /// Items still pending after this run (failed, in conflict, or not reached).
+    pub pending: u64,
+    /// Creates of an interrupted run found done on GitHub and linked (not made again).
+    pub resumed: u64,
+    /// Write requests sent (POST and PATCH, retries included).
+    pub writes: u64,
+    /// Files written.
+    pub files_written: u64,
+    /// What the tracker did for this push; `wait_time` is the time spent waiting for write
+    /// spacing, the content-creation budget and rate limits.
+    pub api: roadmap_model::TrackerMetrics,
+    /// Why the push stopped early (a rate limit or a refused token), if it did.
+    pub stopped: Option<String>,
+}
+
+impl PushReport {
+    /// Whether something was left undone.
+    pub fn partial(&self) -> bool {
+        !self.failures.is_empty() || self.stopped.is_some()
+    }
+}
+
+/// A two-way sync: its pull and its push.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// The pull (and merge).
+    pub pull: PullReport,
+    /// The push.
+    pub push: PushReport,
+}
+
+impl SyncReport {
+    /// Whether something was left undone.
+    pub fn partial(&self) -> bool {
+        self.pull.partial() || self.push.partial()
+    }
+}
+
+/// Two-way sync: resumes an interrupted push, pulls and merges, then pushes.
+pub async fn sync(
+    tracker: &dyn Tracker,
+    index: &Index,
+    repo: &str,
+    pull: &PullOptions,
+    push: &PushOptions,
+    events: Events<'_>,
+) -> Result<SyncReport, SyncError> {
+    let store = index.store().clone();
+    let _lock = if push.dry_run {
+        None
+    } else {
+        Some(ProjectLock::acquire(&store)?)
+    };
+    let mut push_report = PushReport {
+        dry_run: push.dry_run,
+        ..PushReport::default()
+    };
+    if !push.dry_run {
+        resume(tracker, &store, &push.mapping, &mut push_report).await?;
+    }
+    let pull_opts = PullOptions {
+        dry_run: push.dry_run,
+        mapping: push.mapping.clone(),
+        ..pull.clone()
+    };
+    let pull_report = pull_locked(tracker, index, repo, &pull_opts, events).await?;
+    let push_started = Instant::now();
+    let mid = tracker.metrics();
+    push_locked(tracker, index, repo, push, &mut push_report, events).await?;
+    let api = diff(&mid, &tracker.metrics());
+    push_report.writes = api
+        .endpoints
+        .iter()
+        .filter(|(k, _)| !k.starts_with("GET"))
+        .map(|(_, v)| v.calls)
+        .sum();
+    push_report.api = api;
+    push_report.duration_ms = push_started.elapsed().as_millis() as u64;
+    Ok(SyncReport {
+        pull: pull_report,
+        push: push_report,
+    })
+}
+
+/// Push: a sync whose pull only brings issues, milestones and labels up to date (so that
+/// nothing changed on GitHub since the last pull is overwritten), then sends what is ours.
+pub async fn push(
+    tracker: &dyn Tracker,
+    index: &Index,
+    repo: &str,
+    opts: &PushOptions,
+    events: Events<'_>,
+) -> Result<SyncReport, SyncError> {
+    let pull = PullOptions {
+        comments: false,
+        ..PullOptions::default()
+    };
+    sync(tracker, index, repo, &pull, opts, events).await
+}
+
+/// Whether an error stops the whole run.
+fn fatal(e: &TrackerError) -> bool {
+    matches!(
+        e,
+        TrackerError::RateLimited { .. } | TrackerError::Unauthorized { .. }
+    )
+}
+
+/// Finishes what an interrupted run began: each create it recorded an intent for is looked for
+/// on GitHub and linked if found; if not, it never happened and is sent again by this push.
+async fn resume(
+    tracker: &dyn Tracker,
+    store: &Store,
+    mapping: &Mapping,
+    report: &mut PushReport,
+) -> Result<(), SyncError> {
+    let pending = intent::pending(store);
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut issues: Vec<(PathBuf, Intent)> = Vec::new();
+    let mut comments_: Vec<(PathBuf, Intent)> = Vec::new();
+    for (path, r) in pending {
+        match r {
+            Ok(i) if i.kind == IntentKind::Issue => issues.push((path, i)),
+            Ok(i) => comments_.push((path, i)),
+            Err(reason) => report.failures.push(ItemFailure {
+                what: path.display().to_string(),
+                reason: format!("unreadable intent record: {reason}"),
+            }),
+        }
+    }
+    if !issues.is_empty() {
+        let since = issues.iter().map(|(_, i)| i.since).min().flatten();
+        let mut listed: Vec<RemoteIssue> = Vec::new();
+        let mut pages = tracker.list_issues(roadmap_model::ListOptions { since });
+        while let Some(page) = pages.next().await {
+            listed.extend(page?.items);
+        }
+        drop(pages);
+        for (path, intent) in issues {
+            let Ok(id) = ItemId::new(&intent.issue) else {
+                intent::done(store, &path)?;
+                continue;
+            };
+            let Ok(mut file) = store.get::<Issue>(&id) else {
+                intent::done(store, &path)?;
+                continue;
+            };
+            if file.item().remote.is_none()
+                && let Some(found) = listed.iter().find(|r| {
+                    mapping.origin_id(r).as_ref() == Some(&id)
+                        || (r.title == intent.title && r.body == intent.body)
+                })
+            {
+                link(store, mapping, &mut file, found)?;
+                report.resumed += 1;
+                report.files_written += 1;
+            }
+            intent::done(store, &path)?;
+        }
+    }
+    if !comments_.is_empty() {
+        let since = comments_.iter().map(|(_, i)| i.since).min().flatten();
+        let mut listed = Vec::new();
+        let mut pages = tracker.list_comments(roadmap_model::ListOptions { since });
+        while let Some(page) = pages.next().await {
+            listed.extend(page?.items);
+        }
+        drop(pages);
+        for (path, intent) in comments_ {
+            let found = listed
+                .iter()
+                .find(|c| Some(c.issue_number) == intent.number && c.body == intent.body);
+            if let (Some(c), Ok(id)) = (found, ItemId::new(&intent.issue)) {
+                let p = comments::path(store, &id);
+                let mut list = comments::read(&p).map_err(|m| SyncError::State {
+                    path: p.clone(),
+                    message: m,
+                })?;
+                if let Some(local) = list
+                    .iter_mut()
+                    .find(|x| x.id.is_none() && x.body == intent.body)
+                {
+                    fill_comment(local, c);
+                    write_comments(store, &p, &list)?;
+                    report.resumed += 1;
+                    report.files_written += 1;
+                }
+            }
+            intent::done(store, &path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Links a local issue to the remote one made from it: GitHub's version becomes its base, and
+/// whatever was edited here since stays to be pushed.
+fn link(
+    store: &Store,
+    mapping: &Mapping,
+    file: &mut ItemFile<Issue>,
+    remote: &RemoteIssue,
+) -> Result<(), SyncError> {
+    let mut theirs = file.item().clone();
+    let title = remote.milestone.and(file.item().milestone.clone());
+    mapping.apply_remote(&mut theirs, remote, title);
+    let item = file.item_mut();
+    item.remote = theirs.remote.clone();
+    item.created = theirs.created;
+    item.updated = theirs.updated;
+    store.save(file)?;
+    store.write_base(file, &crate::conflicts::render(&theirs))?;
+    Ok(())
+}
+
+fn fill_comment(local: &mut Comment, remote: &roadmap_model::RemoteComment) {
+    local.id = Some(remote.id);
+    local.author = remote.author.clone();
+    local.created = Some(remote.created_at);
+    local.updated = Some(remote.updated_at);
+}
+
+fn write_comments(
+    store: &Store,
+    path: &std::path::Path,
+    list: &[Comment],
+) -> Result<(), SyncError> {
+    let text = serde_saphyr::to_string(&list).map_err(|e| SyncError::State {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    store.write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+/// Per-run context of a push.
+struct Pusher<'a> {
+    tracker: &'a dyn Tracker,
+    store: &'a Store,
+    opts: &'a PushOptions,
+    report: &'a mut PushReport,
+    /// Milestone title to number.
+    milestones: HashMap<String, u64>,
+    /// Label names GitHub has, lowercased.
+    labels: HashSet<String>,
+    issues_written: Vec<ItemFile<Issue>>,
+    milestones_written: Vec<ItemFile<Milestone>>,
+    since: Option<roadmap_model::Timestamp>,
+    comments_since: Option<roadmap_model::Timestamp>,
+}
+
+impl Pusher<'_> {
+    fn plan(&mut self, action: &'static str, what: String, fields: Vec<&'static str>) {
+        self.report.plan.push(Planned {
+            action,
+            what,
+            fields,
+        });
+    }
+
+    fn fail(&mut self, what: String, e: &TrackerError) -> Result<(), ()> {
+        self.report.pending += 1;
+        if fatal(e) {
+            self.report.stopped = Some(e.to_string());
+            return Err(());
+        }
+        self.report.failures.push(ItemFailure {
+            what,
+            reason: e.to_string(),
+        });
+        Ok(())
+    }
+
+    fn stopped(&self) -> bool {
+        self.report.stopped.is_some()
+    }
+}
+
+async fn push_locked(
+    tracker: &dyn Tracker,
+    index: &Index,
+    repo: &str,
+    opts: &PushOptions,
+    report: &mut PushReport,
+    events: Events<'_>,
+) -> Result<(), SyncError> {
+    let store = index.store();
+    let state = SyncState::load(store, repo)?;
+    let conflicted: HashSet<String> = crate::conflicts::ids(store).into_iter().collect();
+    let milestones = store.load_all::<Milestone>()?;
+    let issues = store.load_all::<Issue>()?;
+    for bad in issues.skipped.iter().chain(milestones.skipped.iter()) {
+        report.failures.push(ItemFailure {
+            what: bad.path.display().to_string(),
+            reason: bad.to_string(),
+        });
+    }
+    let mut p = Pusher {
+        tracker,
+        store,
+        opts,
+        report,
+        milestones: milestones
+            .items
+            .iter()
+            .filter_map(|f| Some((f.item().title.clone(), f.item().remote.as_ref()?.number)))
+            .collect(),
+        labels: read_labels(store),
+        issues_written: Vec::new(),
+        milestones_written: Vec::new(),
+        since: state.watermarks.get("issues").copied(),
+        comments_since: state.watermarks.get("comments").copied(),
+    };
+    events(SyncEvent::Started(Phase::Push));
+
+    // Milestones: new ones, then edited ones.
+    for mut f in milestones.items {
+        if p.stopped() {
+            break;
+        }
+        push_milestone(&mut p, &mut f).await?;
+    }
+
+    // The issues to push, in id order.
+    let mut todo: Vec<ItemFile<Issue>> = Vec::new();
+    for f in issues.items {
+        let i = f.item();
+        if i.remote.as_ref().is_some_and(|r| r.lost.is_some()) || !locally_edited(i) {
+            continue;
+        }
+        if conflicted.contains(i.id.as_str()) {
+            p.report.conflicts.push(i.id.to_string());
+            p.report.pending += 1;
+            continue;
+        }
+        todo.push(f);
+    }
+
+    // Labels and milestones the issues need, first.
+    let mut missing_labels = Vec::new();
+    let mut missing_ms = Vec::new();
+    for f in &todo {
+        let shape = opts.mapping.to_remote(f.item());
+        for l in shape.labels {
+            if p.labels.insert(l.to_lowercase()) {
+                missing_labels.push(l);
+            }
+        }
+        if let Some(m) = shape.milestone
+            && !p.milestones.contains_key(&m)
+            && !missing_ms.contains(&m)
+        {
+            missing_ms.push(m);
+        }
+    }
+    for name in missing_labels {
+        if p.stopped() {
+            break;
+        }
+        create_label(&mut p, name).await?;
+    }
+    for title in missing_ms {
+        if p.stopped() {
+            break;
+        }
+        create_missing_milestone(&mut p, title).await?;
+    }
+
+    let total = todo.len() as u64;
+    for (done, mut f) in todo.into_iter().enumerate() {
+        if p.stopped() {
+            p.report.pending += 1;
+            continue;
+        }
+        push_issue(&mut p, &mut f).await?;
+        events(SyncEvent::Progress {
+            phase: Phase::Push,
+            done: done as u64 + 1,
+            total: Some(total),
+        });
+    }
+
+    if !p.stopped() {
+        push_comments(&mut p).await?;
+    }
+    let (issues_written, milestones_written) = (
+        std::mem::take(&mut p.issues_written),
+        std::mem::take(&mut p.milestones_written),
+    );
+    if !opts.dry_run {
+        index.upsert_milestones(&milestones_written).await?;
+        index.upsert_issues(&issues_written).await?;
+        let mut state = SyncState::load(store, repo)?;
+        state.conflicts = crate::conflicts::ids(store);
+        state.save(store)?;
+    }
+    report.conflicts.sort();
+    events(SyncEvent::Finished(Phase::Push));
+    Ok(())
+}
+
+/// A milestone an issue names that neither GitHub nor a local file has: made on GitHub, then
+/// recorded as `ms-<number>`.
+async fn create_missing_milestone(p: &mut Pusher<'_>, title: String) -> Result<(), SyncError> {
+    p.plan(
+        "create-milestone",
+        format!("milestone \"{title}\""),
+        Vec::new(),
+    );
+    if p.opts.dry_run {
+        return Ok(());
+    }
+    let made = p
+        .tracker
+        .create_milestone(NewMilestone {
+            title: title.clone(),
+            ..NewMilestone::default()
+        })
+        .await;
+    match made {
+        Ok(rm) => {
+            *p.report.created.entry("milestones").or_default() += 1;
+            p.milestones.insert(rm.title.clone(), rm.number);
+            let mut m = Milestone::new(ItemId::for_remote_milestone(rm.number), &rm.title);
+            apply_milestone(&mut m, &rm);
+            p.milestones_written.push(p.store.create(m)?);
+            p.report.files_written += 1;
+        }
+        Err(e) => {
+            let _ = p.fail(format!("milestone \"{title}\""), &e);
+        }
+    }
+    Ok(())
+}
+
+fn read_labels(store: &Store) -> HashSet<String> {
+    let path = store.layout().dir().join("labels.yml");
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_saphyr::from_str::<Vec<roadmap_model::Label>>(&t).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| l.name.to_lowercase())
+        .collect()
+}
+
+async fn create_label(p: &mut Pusher<'_>, name: String) -> Result<(), SyncError> {
+    p.plan("create-label", format!("label {name}"), Vec::new());
+    if p.opts.dry_run {
+        return Ok(());
+    }
+    let label = NewLabel {
+        name: name.clone(),
+        color: p.opts.label_color.clone(),
+        description: None,
+    };
+    match p.tracker.create_label(label).await {
+        Ok(l) => {
+            *p.report.created.entry("labels").or_default() += 1;
+            let path = p.store.layout().dir().join("labels.yml");
+            let mut all: Vec<roadmap_model::Label> = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_saphyr::from_str(&t).ok())
+                .unwrap_or_default();
+            all.push(roadmap_model::Label {
+                name: l.name,
+                color: l.color,
+                description: l.description,
+            });
+            let text = serde_saphyr::to_string(&all).unwrap_or_default();
+            p.store.write_atomic(&path, text.as_bytes())?;
+            p.report.files_written += 1;
+        }
+        // Made by someone else (or by our earlier, interrupted run): it exists, which is all
+        // we need.
+        Err(TrackerError::Validation { message, .. }) if message.contains("already_exists") => {}
+        Err(e) => {
+            let _ = p.fail(format!("label {name}"), &e);
+        }
+    }
+    Ok(())
+}
+
+async fn push_milestone(p: &mut Pusher<'_>, f: &mut ItemFile<Milestone>) -> Result<(), SyncError> {
+    let m = f.item().clone();
+    let desc = (!m.body.is_empty()).then(|| m.body.trim_end_matches('\n').to_owned());
+    let state = match m.state {
+        roadmap_model::MilestoneState::Closed => RemoteState::Closed,
+        _ => RemoteState::Open,
+    };
+    let result = match &m.remote {
+        None => {
+            p.plan(
+                "create-milestone",
+                format!("milestone \"{}\"", m.title),
+                Vec::new(),
+            );
+            if p.opts.dry_run {
+                return Ok(());
+            }
+            let made = p
+                .tracker
+                .create_milestone(NewMilestone {
+                    title: m.title.clone(),
+                    description: desc.clone(),
+                    due_on: m.due,
+                })
+                .await;
+            match made {
+                Ok(rm) if state == RemoteState::Closed => {
+                    let patch = MilestonePatch {
+                        state: Some(state),
+                        ..MilestonePatch::default()
+                    };
+                    p.tracker.update_milestone(rm.number, patch).await
+                }
+                other => other,
+            }
+            .map(|rm| (rm, "created"))
+        }
+        Some(r) if r.hash.as_deref() != Some(milestone_fingerprint(&m).as_str()) => {
+            p.plan(
+                "update-milestone",
+                format!("milestone #{} \"{}\"", r.number, m.title),
+                vec!["title", "description", "state", "due"],
+            );
+            if p.opts.dry_run {
+                return Ok(());
+            }
+            let patch = MilestonePatch {
+                title: Some(m.title.clone()),
+                description: Some(desc.unwrap_or_default()),
+                state: Some(state),
+                due_on: m.due,
+            };
+            p.tracker
+                .update_milestone(r.number, patch)
+                .await
+                .map(|rm| (rm, "updated"))
+        }
+        Some(_) => return Ok(()),
+    };
+    match result {
+        Ok((rm, how)) => {
+            let map = if how == "created" {
+                &mut p.report.created
+            } else {
+                &mut p.report.updated
+            };
+            *map.entry("milestones").or_default() += 1;
+            p.milestones.insert(rm.title.clone(), rm.number);
+            let mut next = f.item().clone();
+            apply_milestone(&mut next, &rm);
+            *f.item_mut() = next;
+            if p.store.save(f)? {
+                p.report.files_written += 1;
+            }
+            p.milestones_written.push(f.clone());
+        }
+        Err(e) => {
+            let _ = p.fail(format!("milestone \"{}\"", m.title), &e);
+        }
+    }
+    Ok(())
+}
+
+/// What changed between two shapes, as a patch; the fields named.
+fn patch_between(
+    base: Option<&RemoteShape>,
+    ours: &RemoteShape,
+    milestone: Option<u64>,
+) -> (IssuePatch, Vec<&'static str>) {
+    let mut patch = IssuePatch::default();
+    let mut fields = Vec::new();
+    let set = |v: &[String]| {
+        v.iter()
+            .map(|s| s.to_lowercase())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    if base.is_none_or(|b| b.title != ours.title) {
+        patch.title = Some(ours.title.clone());
+        fields.push("title");
+    }
+    if base.is_none_or(|b| b.body != ours.body) {
+        patch.body = Some(ours.body.clone());
+        fields.push("body");
+    }
+    if base.is_none_or(|b| b.state != ours.state) {
+        patch.state = Some(ours.state);
+        if ours.state == RemoteState::Closed {
+            patch.state_reason = Some("completed".into());
+        }
+        fields.push("state");
+    }
+    if base.is_none_or(|b| set(&b.labels) != set(&ours.labels)) {
+        patch.labels = Some(ours.labels.clone());
+        fields.push("labels");
+    }
+    if base.is_none_or(|b| set(&b.assignees) != set(&ours.assignees)) {
+        patch.assignees = Some(ours.assignees.clone());
+        fields.push("assignees");
+    }
+    if base.is_none_or(|b| b.milestone != ours.milestone) {
+        patch.milestone = Some(milestone);
+        fields.push("milestone");
+    }
+    (patch, fields)
+}
+
+async fn push_issue(p: &mut Pusher<'_>, f: &mut ItemFile<Issue>) -> Result<(), SyncError> {
+    let issue = f.item().clone();
+    let shape = p.opts.mapping.to_remote(&issue);
+    let milestone = match &shape.milestone {
+        None => None,
+        Some(t) => match p.milestones.get(t) {
+            Some(n) => Some(*n),
+            None if p.opts.dry_run => Some(0),
+            None => {
+                p.report.pending += 1;
+                p.report.failures.push(ItemFailure {
+                    what: describe(&issue),
+                    reason: format!("milestone \"{t}\" could not be created on GitHub"),
+                });
+                return Ok(());
+            }
+        },
+    };
+    let Some(number) = issue.number() else {
+        return create_issue(p, f, shape, milestone).await;
+    };
+    let hash = issue.remote.as_ref().and_then(|r| r.hash.clone());
+    let base = p
+        .store
+        .read_base::<Issue>(&issue.id)
+        .filter(|b| Some(fingerprint(b.item())) == hash)
+        .map(|b| p.opts.mapping.to_remote(b.item()));
+    let (patch, fields) = patch_between(base.as_ref(), &shape, milestone);
+    let action = match (&patch.state, base.as_ref().map(|b| b.state)) {
+        (Some(RemoteState::Closed), _) => "close",
+        (Some(RemoteState::Open), Some(RemoteState::Closed)) => "reopen",
+        _ => "update",
+    };
+    if fields.is_empty() {
+        // Only fields that do not travel changed: the file is in sync as it is.
+        if !p.opts.dry_run {
+            let mut synced = issue.clone();
+            if let Some(r) = synced.remote.as_mut() {
+                r.hash = Some(fingerprint(&issue));
+            }
+            *f.item_mut() = synced;
+            p.store.save_synced(f)?;
+            p.report.files_written += 1;
+            p.issues_written.push(f.clone());
+        }
+        return Ok(());
+    }
+    p.plan(
+        action,
+        format!("issue #{number} \"{}\"", issue.title),
+        fields,
+    );
+    if p.opts.dry_run {
+        return Ok(());
+    }
+    match p.tracker.update_issue(number, patch).await {
+        Ok(r) => {
+            *p.report.updated.entry("issues").or_default() += 1;
+            match action {
+                "close" => p.report.closed += 1,
+                "reopen" => p.report.reopened += 1,
+                _ => {}
+            }
+            record(p, f, &r)?;
+        }
+        Err(e) => {
+            let _ = p.fail(describe(&issue), &e);
+        }
+    }
+    Ok(())
+}
+
+async fn create_issue(
+    p: &mut Pusher<'_>,
+    f: &mut ItemFile<Issue>,
+    shape: RemoteShape,
+    milestone: Option<u64>,
+) -> Result<(), SyncError> {
+    let issue = f.item().clone();
+    p.plan("create", describe(&issue), Vec::new());
+    if shape.state == RemoteState::Closed {
+        p.plan("close", describe(&issue), vec!["state"]);
+    }
+    if p.opts.dry_run {
+        return Ok(());
+    }
+    let intent_path = intent::begin(
+        p.store,
+        &Intent {
+            kind: IntentKind::Issue,
+            issue: issue.id.to_string(),
+            number: None,
+            title: shape.title.clone(),
+            body: shape.body.clone(),
+            since: p.since,
+        },
+    )?;
+    let made = p
+        .tracker
+        .create_issue(NewIssue {
+            title: shape.title.clone(),
+            body: shape.body.clone(),
+            labels: shape.labels.clone(),
+            assignees: shape.assignees.clone(),
+            milestone,
+        })
+        .await;
+    let mut r = match made {
+        Ok(r) => r,
+        Err(e) => {
+            // Nothing was made (the client reconciles ambiguous failures itself).
+            intent::done(p.store, &intent_path)?;
+            let _ = p.fail(describe(&issue), &e);
+            return Ok(());
+        }
+    };
+    *p.report.created.entry("issues").or_default() += 1;
+    if shape.state == RemoteState::Closed {
+        let close = IssuePatch {
+            state: Some(RemoteState::Closed),
+            state_reason: Some("completed".into()),
+            ..IssuePatch::default()
+        };
+        match p.tracker.update_issue(r.number, close).await {
+            Ok(closed) => {
+                p.report.closed += 1;
+                r = closed;
+            }
+            // Linked as open: the file then differs from its base and the close is retried
+            // by the next push.
+            Err(e) => {
+                let _ = p.fail(format!("issue #{} (close)", r.number), &e);
+            }
+        }
+    }
+    if r.state == shape.state {
+        record(p, f, &r)?;
+    } else {
+        link(p.store, &p.opts.mapping, f, &r)?;
+        p.issues_written.push(f.clone());
+    }
+    intent::done(p.store, &intent_path)?;
+    Ok(())
+}
+
+/// Records what GitHub now holds as the file's content and base.
+fn record(p: &mut Pusher<'_>, f: &mut ItemFile<Issue>, r: &RemoteIssue) -> Result<(), SyncError> {
+    let mut next = f.item().clone();
+    let title = p
+        .milestones
+        .iter()
+        .find(|(_, n)| Some(**n) == r.milestone)
+        .map(|(t, _)| t.clone());
+    p.opts.mapping.apply_remote(&mut next, r, title);
+    *f.item_mut() = next;
+    p.store.save_synced(f)?;
+    p.report.files_written += 1;
+    p.issues_written.push(f.clone());
+    Ok(())
+}
+
+fn describe(issue: &Issue) -> String {
+    match issue.number() {
+        Some(n) => format!("issue #{n} ({})", issue.id),
+        None => format!("issue {} \"{}\"", issue.id, issue.title),
+    }
+}
+
+/// Whether a comments file may hold a comment not yet pushed (one without an id), without
+/// parsing it.
+fn may_have_local(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.starts_with("- ") && !l.starts_with("- id:"))
+}
+
+async fn push_comments(p: &mut Pusher<'_>) -> Result<(), SyncError> {
+    let dir = p.store.layout().comments_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|x| x.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    for path in files {
+        if p.stopped() {
+            break;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if !may_have_local(&text) {
+            continue;
+        }
+        let Some(id) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| ItemId::new(s).ok())
+        else {
+            continue;
+        };
+        let mut list = match comments::read(&path) {
+            Ok(l) => l,
+            Err(reason) => {
+                p.report.failures.push(ItemFailure {
+                    what: path.display().to_string(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        let Some(number) = p
+            .store
+            .get::<Issue>(&id)
+            .ok()
+            .and_then(|f| f.item().number())
+        else {
+            // The issue is not on GitHub yet (its create failed): its comments wait for it.
+            p.report.pending += list.iter().filter(|c| c.id.is_none()).count() as u64;
+            continue;
+        };
+        for i in 0..list.len() {
+            if list[i].id.is_some() {
+                continue;
+            }
+            if p.stopped() {
+                p.report.pending += 1;
+                continue;
+            }
+            let body = list[i].body.clone();
+            p.plan("comment", format!("comment on issue #{number}"), Vec::new());
+            if p.opts.dry_run {
+                continue;
+            }
+            let intent_path = intent::begin(
+                p.store,
+                &Intent {
+                    kind: IntentKind::Comment,
+                    issue: id.to_string(),
+                    number: Some(number),
+                    title: String::new(),
+                    body: body.clone(),
+                    since: p.comments_since,
+                },
+            )?;
+            match p
+                .tracker
+                .create_comment(number, NewComment { body: body.clone() })
+                .await
+            {
+                Ok(c) => {
+                    fill_comment(&mut list[i], &c);
+                    write_comments(p.store, &path, &list)?;
+                    p.report.files_written += 1;
+                    *p.report.created.entry("comments").or_default() += 1;
+                }
+                Err(e) => {
+                    let _ = p.fail(format!("comment on issue #{number}"), &e);
+                }
+            }
+            intent::done(p.store, &intent_path)?;
+        }
+    }
+    Ok(())
+}
