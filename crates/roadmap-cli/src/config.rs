@@ -66,6 +66,30 @@ const KEYS: &[(&str, Type, Option<&str>, &str)] = &[
         "minimum time between two writes to GitHub",
     ),
     (
+        "status_labels",
+        Type::Str,
+        Some("status:"),
+        "label prefix carrying in-progress/blocked/review to GitHub (`off`: status travels as open/closed only)",
+    ),
+    (
+        "priority_labels",
+        Type::Str,
+        Some("priority:"),
+        "label prefix carrying a priority other than medium (`off`: priority stays local)",
+    ),
+    (
+        "hidden_fields",
+        Type::Bool,
+        Some("true"),
+        "carry estimate, progress, depends_on, blocks and the local id in a hidden comment ending the body",
+    ),
+    (
+        "label_color",
+        Type::Str,
+        Some("ededed"),
+        "colour of labels a push creates",
+    ),
+    (
         "editor",
         Type::Str,
         None,

@@ -286,7 +286,7 @@ fn issue_json(file: &ItemFile<Issue>) -> serde_json::Value {
     v
 }
 
-fn edit_in_editor(path: &Path, editor: Option<&str>) -> Result<()> {
+pub fn edit_in_editor(path: &Path, editor: Option<&str>) -> Result<()> {
     let editor = editor
         .map(str::to_owned)
         .or_else(|| std::env::var("VISUAL").ok())

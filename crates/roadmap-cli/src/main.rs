@@ -80,9 +80,11 @@ enum Cmd {
     Config(ConfigCmd),
     /// Keep the index in step with the files as they change.
     Watch,
-    /// Sync with GitHub.
+    /// Sync with GitHub: with no subcommand, pull and merge, then push local changes.
+    Sync(SyncArgs),
+    /// List and resolve issues edited on both sides on the same field.
     #[command(subcommand)]
-    Sync(SyncCmd),
+    Conflicts(ConflictsCmd),
     /// Check what a sync needs: token, rate limit, latency, cache and index health.
     Doctor,
     /// Show or empty the HTTP cache.
@@ -99,12 +101,47 @@ enum Cmd {
     },
 }
 
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct SyncArgs {
+    #[command(subcommand)]
+    cmd: Option<SyncCmd>,
+    #[command(flatten)]
+    args: sync::PullArgs,
+}
+
 #[derive(Debug, Subcommand)]
 enum SyncCmd {
     /// Pull issues, milestones, labels and comments from GitHub.
     Pull(sync::PullArgs),
+    /// Push local changes (after bringing issues, milestones and labels up to date).
+    Push(sync::PullArgs),
     /// Watermarks, last run and pending conflicts.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConflictsCmd {
+    /// Issues in conflict, with each conflicting field's two sides.
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolve one: keep ours, take theirs, or edit the merged file by hand.
+    Resolve {
+        /// Issue id (or `#number`).
+        id: String,
+        /// Conflicting fields keep the local value.
+        #[arg(long, group = "side")]
+        ours: bool,
+        /// Conflicting fields take GitHub's value.
+        #[arg(long, group = "side")]
+        theirs: bool,
+        /// Open the merged file (conflict markers in the body) in the editor.
+        #[arg(long, group = "side")]
+        edit: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -470,27 +507,57 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             local::watch(&open_store(dir)?, &mut out).await?;
             ExitCode::SUCCESS
         }
-        Cmd::Sync(cmd) => {
+        Cmd::Sync(SyncArgs { cmd, args }) => {
             let store = open_store(dir)?;
             let mut flags = remote_flags(&cli.remote);
-            if let SyncCmd::Pull(args) = &cmd {
-                flags.push(("workers", args.workers.map(|w| w.to_string())));
-                flags.push(("batch_size", args.batch_size.map(|w| w.to_string())));
-            }
+            let given = match &cmd {
+                Some(SyncCmd::Pull(a) | SyncCmd::Push(a)) => a,
+                _ => &args,
+            };
+            flags.push(("workers", given.workers.map(|w| w.to_string())));
+            flags.push(("batch_size", given.batch_size.map(|w| w.to_string())));
             let config = Config::load(Some(store.layout().dir()), &flags)?;
-            match cmd {
-                SyncCmd::Pull(args) => {
-                    if sync::pull(&store, &config, &args, &mut out).await? {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(3)
-                    }
+            let ok = match cmd {
+                Some(SyncCmd::Pull(args)) => sync::pull(&store, &config, &args, &mut out).await?,
+                Some(SyncCmd::Push(args)) => {
+                    sync::two_way(&store, &config, &args, true, &mut out).await?
                 }
-                SyncCmd::Status => {
+                Some(SyncCmd::Status) => {
                     sync::status(&store, &config, &mut out)?;
-                    ExitCode::SUCCESS
+                    true
+                }
+                None => sync::two_way(&store, &config, &args, false, &mut out).await?,
+            };
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            }
+        }
+        Cmd::Conflicts(cmd) => {
+            let store = open_store(dir)?;
+            match cmd {
+                ConflictsCmd::List { json } => sync::conflicts_list(&store, json, &mut out)?,
+                ConflictsCmd::Resolve {
+                    id,
+                    ours,
+                    theirs,
+                    edit,
+                } => {
+                    use roadmap_sync::merge::Side;
+                    let side = match (ours, theirs, edit) {
+                        (true, _, _) => Some(Side::Ours),
+                        (_, true, _) => Some(Side::Theirs),
+                        (_, _, true) => None,
+                        _ => {
+                            anyhow::bail!("say how to resolve: --ours, --theirs or --edit")
+                        }
+                    };
+                    let config = Config::load(Some(store.layout().dir()), &[])?;
+                    sync::conflicts_resolve(&store, &id, side, config.get("editor"), &mut out)?;
                 }
             }
+            ExitCode::SUCCESS
         }
         Cmd::Doctor => {
             let store = open_store(dir).ok();

@@ -1,4 +1,5 @@
-//! `roadmap sync pull|status`, `roadmap doctor`, `roadmap cache`, `roadmap demo`.
+//! `roadmap sync [pull|push|status]`, `roadmap conflicts`, `roadmap doctor`, `roadmap cache`,
+//! `roadmap demo`.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -11,7 +12,10 @@ use roadmap_cache::{Cache, CacheOptions};
 use roadmap_github::GitHub;
 use roadmap_index::{Index, IssueQuery};
 use roadmap_store::Store;
-use roadmap_sync::{Phase, PullOptions, PullReport, SyncEvent, SyncState};
+use roadmap_sync::{
+    Mapping, Phase, PullOptions, PullReport, PushOptions, PushReport, SyncEvent, SyncReport,
+    SyncState,
+};
 use secrecy::SecretString;
 
 use crate::config::Config;
@@ -258,10 +262,11 @@ pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<
     for (name, c) in &r.resources {
         writeln!(
             out,
-            "  {name:<15} {} fetched: {} created, {} updated, {} unchanged, {} local-only, {} conflicts, {} failed, {} skipped",
+            "  {name:<15} {} fetched: {} created, {} updated, {} merged, {} unchanged, {} local-only, {} conflicts, {} failed, {} skipped",
             c.fetched,
             c.created,
             c.updated,
+            c.merged,
             c.unchanged,
             c.local_pending,
             c.conflicts,
@@ -278,7 +283,7 @@ pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<
     for c in &r.conflicts {
         writeln!(
             out,
-            "  conflict        {c}: edited here and on GitHub; left alone"
+            "  conflict        {c}: the same field edited here and on GitHub; left alone (`roadmap conflicts list`)"
         )?;
     }
     for l in &r.lost {
@@ -290,37 +295,44 @@ pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<
     Ok(())
 }
 
-pub async fn pull(
-    store: &Store,
-    config: &Config,
-    args: &PullArgs,
-    out: &mut impl Write,
-) -> Result<bool> {
-    let t = target(config)?;
-    let workers = args
-        .workers
-        .unwrap_or_else(|| {
-            config
-                .get("workers")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(8)
-        })
-        .max(1) as usize;
-    let gh = client(store, config, &t, token(), workers)?;
-    let (index, _) = Index::open(store).await?;
+fn workers(config: &Config, flag: Option<u64>) -> usize {
+    flag.unwrap_or_else(|| {
+        config
+            .get("workers")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(8)
+    })
+    .max(1) as usize
+}
+
+/// How roadmap-only fields travel, from the config (`status_labels`, `priority_labels`,
+/// `hidden_fields`).
+pub fn mapping(config: &Config) -> Mapping {
+    let prefix = |key: &str, default: &str| -> Option<String> {
+        let v = config.get(key).unwrap_or(default);
+        (!v.is_empty() && v != "off" && v != "false").then(|| v.to_owned())
+    };
+    Mapping {
+        status_prefix: prefix("status_labels", roadmap_sync::map::STATUS_PREFIX),
+        priority_prefix: prefix("priority_labels", roadmap_sync::map::PRIORITY_PREFIX),
+        hidden_fields: config.get("hidden_fields") != Some("false"),
+    }
+}
+
+fn pull_options(config: &Config, args: &PullArgs) -> PullOptions {
     let any = args.issues || args.milestones || args.labels;
     let comments = if args.no_comments {
         false
     } else {
         args.comments || config.get("comments") != Some("false")
     };
-    let opts = PullOptions {
+    PullOptions {
         issues: !any || args.issues,
         milestones: !any || args.milestones,
         labels: !any || args.labels,
         comments: comments && (!any || args.issues),
         full: args.full,
-        workers,
+        workers: workers(config, args.workers),
         batch_size: args
             .batch_size
             .unwrap_or_else(|| {
@@ -331,13 +343,262 @@ pub async fn pull(
             })
             .max(1) as usize,
         dry_run: args.dry_run,
-    };
+        mapping: mapping(config),
+    }
+}
+
+fn push_options(config: &Config, dry_run: bool) -> PushOptions {
+    PushOptions {
+        dry_run,
+        mapping: mapping(config),
+        label_color: config.get("label_color").unwrap_or("ededed").to_owned(),
+    }
+}
+
+pub async fn pull(
+    store: &Store,
+    config: &Config,
+    args: &PullArgs,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let t = target(config)?;
+    let opts = pull_options(config, args);
+    let gh = client(store, config, &t, token(), opts.workers)?;
+    let (index, _) = Index::open(store).await?;
     let progress = Progress::new(args.json);
     let repo = format!("{}/{}", t.owner, t.name);
     let report = roadmap_sync::pull(&gh, &index, &repo, &opts, &|e| progress.handle(e)).await?;
     print_report(out, &report, args.json)?;
     index.close().await;
     Ok(!report.partial())
+}
+
+/// `roadmap sync` (pull, merge, push) or, with `push_only`, `roadmap sync push`.
+pub async fn two_way(
+    store: &Store,
+    config: &Config,
+    args: &PullArgs,
+    push_only: bool,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let t = target(config)?;
+    let pull_opts = pull_options(config, args);
+    let push_opts = push_options(config, args.dry_run);
+    let gh = client(store, config, &t, token(), pull_opts.workers)?;
+    let (index, _) = Index::open(store).await?;
+    let progress = Progress::new(args.json);
+    let repo = format!("{}/{}", t.owner, t.name);
+    let events = |e| progress.handle(e);
+    let report = if push_only {
+        roadmap_sync::push(&gh, &index, &repo, &push_opts, &events).await?
+    } else {
+        roadmap_sync::sync(&gh, &index, &repo, &pull_opts, &push_opts, &events).await?
+    };
+    index.close().await;
+    print_sync_report(out, &report, args.json, gh_spacing(config))?;
+    Ok(!report.partial())
+}
+
+fn gh_spacing(config: &Config) -> Duration {
+    Duration::from_millis(
+        config
+            .get("write_spacing_ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000),
+    )
+}
+
+pub fn print_sync_report(
+    out: &mut impl Write,
+    r: &SyncReport,
+    json: bool,
+    spacing: Duration,
+) -> Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(r)?)?;
+        return Ok(());
+    }
+    print_report(out, &r.pull, false)?;
+    writeln!(out)?;
+    print_push_report(out, &r.push, spacing)
+}
+
+pub fn print_push_report(out: &mut impl Write, r: &PushReport, spacing: Duration) -> Result<()> {
+    writeln!(
+        out,
+        "Push report{}",
+        if r.dry_run {
+            " [dry run: the plan; nothing sent or written]"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        out,
+        "  total time      {:.2} s",
+        r.duration_ms as f64 / 1000.0
+    )?;
+    let bound = spacing.as_secs_f64() * r.writes.saturating_sub(1) as f64;
+    writeln!(
+        out,
+        "  writes          {} (pacing bound {bound:.1} s at {} ms apart; waited {:.1} s for spacing, content budget and limits)",
+        r.writes,
+        spacing.as_millis(),
+        r.api.wait_time.as_secs_f64()
+    )?;
+    let kinds = |m: &std::collections::BTreeMap<&str, u64>| {
+        if m.is_empty() {
+            "none".to_owned()
+        } else {
+            m.iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    writeln!(out, "  created         {}", kinds(&r.created))?;
+    writeln!(
+        out,
+        "  updated         {} ({} closed, {} reopened)",
+        kinds(&r.updated),
+        r.closed,
+        r.reopened
+    )?;
+    if r.resumed > 0 {
+        writeln!(
+            out,
+            "  resumed         {} creates of an interrupted run found on GitHub and linked",
+            r.resumed
+        )?;
+    }
+    for p in &r.plan {
+        writeln!(
+            out,
+            "  {:<15} {}{}",
+            p.action,
+            p.what,
+            if p.fields.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", p.fields.join(", "))
+            }
+        )?;
+    }
+    for c in &r.conflicts {
+        writeln!(
+            out,
+            "  conflict        {c}: not pushed until resolved (`roadmap conflicts list`)"
+        )?;
+    }
+    for f in &r.failures {
+        writeln!(out, "  failed          {}: {}", f.what, f.reason)?;
+    }
+    if let Some(why) = &r.stopped {
+        writeln!(
+            out,
+            "  stopped         {why}; run `roadmap sync` again then to resume"
+        )?;
+    }
+    if r.pending > 0 {
+        writeln!(
+            out,
+            "  pending         {} items left for the next push",
+            r.pending
+        )?;
+    }
+    Ok(())
+}
+
+/// `roadmap conflicts list`.
+pub fn conflicts_list(store: &Store, json: bool, out: &mut impl Write) -> Result<()> {
+    let list = roadmap_sync::conflicts::list(store)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+        return Ok(());
+    }
+    if list.is_empty() {
+        writeln!(out, "no conflicts")?;
+    }
+    for c in &list {
+        writeln!(
+            out,
+            "{}{} \"{}\"  (GitHub's version: {})",
+            c.id,
+            c.number.map(|n| format!(" (#{n})")).unwrap_or_default(),
+            crate::render::clip(&c.title, 60),
+            c.theirs_path.display()
+        )?;
+        for f in &c.fields {
+            let show = |v: &str| crate::render::clip(&v.replace('\n', "⏎"), 60);
+            writeln!(
+                out,
+                "  {:<10} ours: {}   theirs: {}{}",
+                f.field,
+                show(&f.ours),
+                show(&f.theirs),
+                f.base
+                    .as_deref()
+                    .map(|b| format!("   base: {}", show(b)))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    if !list.is_empty() {
+        writeln!(
+            out,
+            "resolve with `roadmap conflicts resolve ID --ours|--theirs|--edit`"
+        )?;
+    }
+    Ok(())
+}
+
+/// `roadmap conflicts resolve`.
+pub fn conflicts_resolve(
+    store: &Store,
+    key: &str,
+    side: Option<roadmap_sync::merge::Side>,
+    editor: Option<&str>,
+    out: &mut impl Write,
+) -> Result<()> {
+    use roadmap_sync::conflicts;
+    // `#12` names the issue by number.
+    let id = match key.strip_prefix('#').and_then(|n| n.parse::<u64>().ok()) {
+        Some(n) => conflicts::list(store)?
+            .into_iter()
+            .find(|c| c.number == Some(n))
+            .map(|c| c.id)
+            .with_context(|| format!("issue #{n} is not in conflict"))?,
+        None => key.to_owned(),
+    };
+    let path = match side {
+        Some(side) => conflicts::resolve(store, &id, side)?,
+        None => {
+            let (path, fields) = conflicts::prepare_edit(store, &id)?;
+            for f in &fields {
+                writeln!(
+                    out,
+                    "{}: ours {:?}, theirs {:?}{}",
+                    f.field,
+                    crate::render::clip(&f.ours, 60),
+                    crate::render::clip(&f.theirs, 60),
+                    if f.field == "body" {
+                        " (marked in the body)"
+                    } else {
+                        " (the file holds ours)"
+                    }
+                )?;
+            }
+            out.flush()?;
+            crate::local::edit_in_editor(&path, editor)?;
+            conflicts::finish_edit(store, &id)?
+        }
+    };
+    writeln!(
+        out,
+        "resolved {id}: {} now holds the result; `roadmap sync push` sends it",
+        path.display()
+    )?;
+    Ok(())
 }
 
 pub fn status(store: &Store, config: &Config, out: &mut impl Write) -> Result<()> {
@@ -361,13 +622,41 @@ pub fn status(store: &Store, config: &Config, out: &mut impl Write) -> Result<()
         )?,
         None => writeln!(out, "last pull    never")?,
     }
-    if state.conflicts.is_empty() {
+    let issues = store.load_all::<roadmap_model::Issue>()?;
+    let new = issues
+        .items
+        .iter()
+        .filter(|f| f.item().remote.is_none())
+        .count();
+    let edited = issues
+        .items
+        .iter()
+        .filter(|f| f.item().remote.is_some() && roadmap_sync::map::locally_edited(f.item()))
+        .count();
+    writeln!(
+        out,
+        "to push      {new} new issues, {edited} edited issues{}",
+        if issues.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} files unreadable)", issues.skipped.len())
+        }
+    )?;
+    let conflicts = roadmap_sync::conflicts::list(store)?;
+    if conflicts.is_empty() {
         writeln!(out, "conflicts    none")?;
     }
-    for c in &state.conflicts {
+    for c in &conflicts {
         writeln!(
             out,
-            "conflict     {c}: edited here and on GitHub since the last sync"
+            "conflict     {}: {} changed here and on GitHub (`roadmap conflicts resolve {} --ours|--theirs|--edit`)",
+            c.id,
+            c.fields
+                .iter()
+                .map(|f| f.field)
+                .collect::<Vec<_>>()
+                .join(", "),
+            c.id
         )?;
     }
     Ok(())

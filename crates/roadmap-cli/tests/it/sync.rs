@@ -108,3 +108,127 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn two_way_sync_dry_run_push_and_each_conflict_resolution() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut spec = roadmap_sim::RepoSpec::new("octo", "demo");
+    spec.issues = 12;
+    spec.milestones = 2;
+    spec.labels = 4;
+    let sim = rt
+        .block_on(roadmap_sim::Simulator::start(
+            roadmap_sim::SimConfig::default().repo(spec),
+        ))
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    ok(p, &["config", "set", "write_spacing_ms", "0"]);
+    let editor = p.join("resolve.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\ngrep -v -e '^<<<<<<<' -e '^=======' -e '^>>>>>>>' \"$1\" > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_roadmap"))
+            .args(args)
+            .args(["--api-url", &sim.url()])
+            .current_dir(p)
+            .env("ROADMAP_CONFIG", p.join("none.toml"))
+            .env("GITHUB_TOKEN", "ghp_cli_two_way")
+            .env("VISUAL", &editor)
+            .output()
+            .unwrap()
+    };
+    let text = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let remote_title = |n: u64| {
+        sim.with_world(|w| {
+            let r = w.repos.values().find(|r| r.name == "demo").unwrap();
+            (r.issues[&n].title.clone(), r.issues[&n].body.clone())
+        })
+    };
+    text(&run(&["sync"]));
+    ok(
+        p,
+        &["issue", "create", "Made with the CLI", "--priority", "high"],
+    );
+    ok(
+        p,
+        &["issue", "edit", "#2", "--title", "Edited with the CLI"],
+    );
+
+    // The plan, and nothing sent.
+    let plan = text(&run(&["sync", "--dry-run"]));
+    assert!(plan.contains("create          issue"), "{plan}");
+    assert!(plan.contains("update          issue #2"), "{plan}");
+    assert_ne!(remote_title(2).0, "Edited with the CLI");
+    let pushed = text(&run(&["sync", "push"]));
+    assert!(pushed.contains("created         1 issues"), "{pushed}");
+    assert_eq!(remote_title(2).0, "Edited with the CLI");
+    assert_eq!(remote_title(13).0, "Made with the CLI");
+
+    // Three conflicts, resolved three ways.
+    for n in [3u64, 4, 5] {
+        ok(
+            p,
+            &[
+                "issue",
+                "edit",
+                &format!("#{n}"),
+                "--title",
+                &format!("ours {n}"),
+                "--body",
+                "top\nours line\nbottom\n",
+            ],
+        );
+        sim.edit_issue("octo", "demo", n, |i| {
+            i.title = format!("theirs {n}");
+            i.body = Some("top\ntheirs line\nbottom\n".into());
+        });
+    }
+    let synced = text(&run(&["sync"]));
+    assert!(synced.contains("conflict        gh-3"), "{synced}");
+    let listed = ok(p, &["conflicts", "list"]);
+    assert!(
+        listed.contains("ours: ours 3") && listed.contains("theirs: theirs 3"),
+        "{listed}"
+    );
+    let status = text(&run(&["sync", "status"]));
+    assert!(
+        status.contains("conflict     gh-4: title, body"),
+        "{status}"
+    );
+    ok(p, &["conflicts", "resolve", "#3", "--ours"]);
+    ok(p, &["conflicts", "resolve", "gh-4", "--theirs"]);
+    let edited = text(&run(&["conflicts", "resolve", "gh-5", "--edit"]));
+    assert!(edited.contains("resolved gh-5"), "{edited}");
+    assert!(ok(p, &["conflicts", "list"]).contains("no conflicts"));
+    text(&run(&["sync"]));
+    assert_eq!(remote_title(3).0, "ours 3");
+    assert_eq!(remote_title(4).0, "theirs 4");
+    let (t5, b5) = remote_title(5);
+    assert_eq!(t5, "ours 5");
+    let b5 = b5.unwrap();
+    assert!(
+        b5.contains("ours line") && b5.contains("theirs line"),
+        "{b5}"
+    );
+    // Nothing left either way.
+    let last = text(&run(&["sync", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(v["push"]["writes"], 0, "{last}");
+}
