@@ -878,7 +878,36 @@ pub async fn demo(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Re
     })
     .await?;
     print_report(out, &report, false)?;
-    writeln!(out, "\n== 5. Local queries on the index (no network)")?;
+    writeln!(
+        out,
+        "\n== 5. Two-way: a new local issue, a local edit of #7, and an edit of #7's body on GitHub; sync"
+    )?;
+    let mut fresh = roadmap_model::Issue::new(
+        roadmap_model::ItemId::new("0000d3e0")?,
+        "Written offline during the demo",
+    );
+    fresh.priority = roadmap_model::Priority::High;
+    fresh.estimate = Some(2.0);
+    fresh.body = "Created as a file, pushed by `roadmap sync`.\n".into();
+    store.create(fresh)?;
+    let seven = store.get::<roadmap_model::Issue>(&roadmap_model::ItemId::for_remote_issue(7))?;
+    let mut seven = seven;
+    seven.item_mut().title = "Retitled locally during the demo".into();
+    store.save(&mut seven)?;
+    sim.edit_issue("octo", "demo", 7, |i| {
+        i.body = Some("Body rewritten on GitHub during the demo.\n".into())
+    });
+    let report = roadmap_sync::sync(
+        &gh,
+        &index,
+        "octo/demo",
+        &PullOptions::default(),
+        &PushOptions::default(),
+        &|e| progress.handle(e),
+    )
+    .await?;
+    print_sync_report(out, &report, false, Duration::from_secs(1))?;
+    writeln!(out, "\n== 6. Local queries on the index (no network)")?;
     let q = |status: &str, assignee: &str| IssueQuery {
         status: vec![status.parse().unwrap_or(roadmap_index::StatusFilter::Open)],
         assignee: Some(assignee.into()),
