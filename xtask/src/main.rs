@@ -5,6 +5,7 @@
 
 mod bench;
 mod gen_tree;
+mod plot;
 #[cfg(test)]
 mod tidy;
 

@@ -274,6 +274,12 @@ impl Core {
             match &*p {
                 Some((r, l)) if *r == reset => l.clone(),
                 _ => {
+                    tracing::warn!(
+                        remaining,
+                        limit,
+                        "rate limit low: spreading the {remaining} requests left until the reset, one every {:.1} s",
+                        period.as_secs_f64()
+                    );
                     let l = Arc::new(RateLimiter::direct(
                         Quota::with_period(period.max(Duration::from_millis(1)))
                             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)),
@@ -283,8 +289,28 @@ impl Core {
                 }
             }
         };
+        // Wait for this request's slot, but never longer than `max_rate_wait` in all: past
+        // that, stop with a time to resume rather than sit silent for an hour.
         let started = Instant::now();
-        limiter.until_ready().await;
+        loop {
+            match limiter.check() {
+                Ok(()) => break,
+                Err(not_until) => {
+                    let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                        &governor::clock::DefaultClock::default(),
+                    ));
+                    if started.elapsed() + wait > self.settings.max_rate_wait {
+                        self.account_wait(started.elapsed());
+                        return Err(TrackerError::RateLimited {
+                            what: what.into(),
+                            retry_at: Timestamp::from_unix(reset as i64)
+                                .unwrap_or(Timestamp(chrono::Utc::now())),
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
         self.account_wait(started.elapsed());
         Ok(())
     }
@@ -359,9 +385,10 @@ impl Core {
                     self.creation.until_ready().await;
                     self.account_wait(started.elapsed());
                 }
-                let r = self.exchange(&method, path, body, headers).await;
+                // Spacing runs from the start of one write to the start of the next; writes
+                // never overlap (the lock is held until the answer is in).
                 *last = Some(Instant::now());
-                r
+                self.exchange(&method, path, body, headers).await
             };
             self.account(endpoint, |m| {
                 m.calls += 1;

@@ -102,7 +102,8 @@ impl GitHubBuilder {
         self.settings.retry = r;
         self
     }
-    /// Minimum time between two writes (default 1 s, GitHub's guidance).
+    /// Minimum time between the starts of two writes, which never overlap (default 1 s:
+    /// GitHub asks for at least a second between mutative requests).
     pub fn write_spacing(mut self, d: Duration) -> Self {
         self.settings.write_spacing = d;
         self

@@ -353,6 +353,13 @@ impl Store {
 
     /// Creates the file of a new item; fails if one with its id exists.
     pub fn create<T: StoredItem>(&self, item: T) -> Result<ItemFile<T>, StoreError> {
+        Ok(self.create_with_text(item)?.0)
+    }
+
+    fn create_with_text<T: StoredItem>(
+        &self,
+        item: T,
+    ) -> Result<(ItemFile<T>, String), StoreError> {
         let path = self.path_of(T::KIND, item.id());
         if path.exists() {
             return Err(StoreError::Exists {
@@ -370,8 +377,9 @@ impl Store {
             },
             doc: Document::new(item, body),
         };
-        file.stamp = self.write_atomic(&path, file.render().as_bytes())?;
-        Ok(file)
+        let text = file.render();
+        file.stamp = self.write_atomic(&path, text.as_bytes())?;
+        Ok((file, text))
     }
 
     /// Writes an item back if its text changed; returns whether it wrote.
@@ -402,8 +410,8 @@ impl Store {
 
     /// Like [`Store::create`], and records the file's text as its sync base.
     pub fn create_synced<T: StoredItem>(&self, item: T) -> Result<ItemFile<T>, StoreError> {
-        let file = self.create(item)?;
-        self.write_base(&file, &file.render())?;
+        let (file, text) = self.create_with_text(item)?;
+        self.write_base(&file, &text)?;
         Ok(file)
     }
 

@@ -252,6 +252,39 @@ async fn primary_exhaustion_waits_for_reset_or_returns_a_typed_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nearly_spent_budget_with_a_distant_reset_stops_with_a_time_instead_of_pacing_for_an_hour()
+ {
+    // 60 requests an hour (GitHub's unauthenticated budget); a listing of 70 pages. Pacing
+    // the last requests until the reset would mean one request every ten minutes, silently:
+    // past `max_rate_wait` the client must stop with the reset time instead.
+    let limits = Limits {
+        primary: 60,
+        primary_window: Duration::from_secs(3_600),
+        ..Limits::default()
+    };
+    let sim = Simulator::start(SimConfig::default().repo(spec(7_000, 0)).limits(limits))
+        .await
+        .unwrap();
+    let gh = client(&sim)
+        .workers(2)
+        .max_rate_wait(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let run = all_issues(&gh, ListOptions::default());
+    // A guard against the old behaviour (a wait of many minutes), not a timing assertion.
+    let r = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the client stopped instead of pacing for an hour");
+    match r {
+        Err(TrackerError::RateLimited { retry_at, .. }) => {
+            assert!(retry_at.unix() > chrono::Utc::now().timestamp() + 600)
+        }
+        Err(other) => panic!("expected RateLimited, got {other}"),
+        Ok(_) => panic!("70 pages cannot fit in 60 requests"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_fails_after_the_server_committed_is_not_duplicated() {
     let sim = Simulator::start(SimConfig::default().repo(spec(5, 0)))
         .await
