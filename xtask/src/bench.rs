@@ -101,16 +101,21 @@ fn roadmap(dir: &Path, args: &[&str]) -> Command {
     c
 }
 
-struct Sim {
+pub(crate) struct Sim {
     _rt: tokio::runtime::Runtime,
-    sim: Simulator,
+    pub(crate) sim: Simulator,
 }
 
 fn start_sim(issues: u64, milestones: u64, comments: u64) -> Result<Sim> {
     start_sim_with(issues, milestones, comments, Limits::unlimited())
 }
 
-fn start_sim_with(issues: u64, milestones: u64, comments: u64, limits: Limits) -> Result<Sim> {
+pub(crate) fn start_sim_with(
+    issues: u64,
+    milestones: u64,
+    comments: u64,
+    limits: Limits,
+) -> Result<Sim> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -238,7 +243,7 @@ fn next_link(headers: &ureq::http::HeaderMap) -> Option<String> {
     Some(part[1..part.find('>')?].to_owned())
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()

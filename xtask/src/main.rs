@@ -1,11 +1,12 @@
 //! Repository tasks: `cargo xtask gen-tree DIR [--issues N] [--milestones M]`,
-//! `cargo xtask bench [--quick]`.
+//! `cargo xtask bench [--quick]`, `cargo xtask reliability [--quick]`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod gen_tree;
 mod plot;
+mod reliability;
 #[cfg(test)]
 mod tidy;
 
@@ -31,6 +32,17 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("bench") => bench::run(args.iter().any(|a| a == "--quick")),
-        _ => bail!("usage: cargo xtask <gen-tree DIR|bench [--quick]>"),
+        Some("reliability") => reliability::run(args.iter().any(|a| a == "--quick")),
+        _ => bail!("usage: cargo xtask <gen-tree DIR|bench [--quick]|reliability [--quick]>"),
     }
+}
+
+/// The workspace root.
+pub(crate) fn bench_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Cores, memory, commit and date, for report headers.
+pub(crate) fn bench_machine() -> String {
+    bench::machine()
 }

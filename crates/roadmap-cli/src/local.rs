@@ -568,14 +568,25 @@ pub async fn search(
 }
 
 pub async fn index_cmd(store: &Store, rebuild: bool, out: &mut impl Write) -> Result<bool> {
-    let (index, opened) = Index::open(store).await?;
-    let report = if rebuild {
-        index.rebuild().await?
+    let (mut index, mut report) = if rebuild {
+        Index::recreate(store).await?
     } else {
-        opened
+        Index::open(store).await?
     };
+    let mut integrity = match index.integrity_check().await {
+        Ok(v) => v,
+        Err(e) if e.is_corrupt() => e.to_string(),
+        Err(e) => return Err(e.into()),
+    };
+    if integrity != "ok" {
+        // Detected: rebuild from the files, then check again.
+        writeln!(out, "damaged: {integrity}")?;
+        index.close().await;
+        (index, report) = Index::recreate(store).await?;
+        report.rebuild_reason = Some("the integrity check failed".into());
+        integrity = index.integrity_check().await?;
+    }
     let (issues, milestones, roadmaps, bad) = index.counts().await?;
-    let integrity = index.integrity_check().await?;
     writeln!(out, "index: {}", store.layout().index().display())?;
     writeln!(out, "integrity: {integrity}")?;
     if let Some(r) = &report.rebuild_reason {

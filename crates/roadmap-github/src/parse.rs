@@ -50,7 +50,11 @@ pub fn is_pull_request(v: &Value) -> bool {
 
 /// What to call an unparseable item in a report.
 pub fn describe(v: &Value) -> String {
-    match v.get("number").and_then(Value::as_u64) {
+    let number = v.get("number").and_then(|n| {
+        n.as_u64()
+            .or_else(|| n.as_str().and_then(|s| s.parse::<u64>().ok()))
+    });
+    match number {
         Some(n) => format!("#{n}"),
         None => v
             .get("id")
@@ -83,8 +87,13 @@ pub fn issue(v: &Value) -> Result<RemoteIssue, String> {
         None | Some(Value::Null) => None,
         Some(m) => Some(n(m, "number")?),
     };
+    let number = n(v, "number")?;
+    // Numbers are stored as SQLite integers (i64); GitHub's are far below that.
+    if number == 0 || number > i64::MAX as u64 {
+        return Err(format!("issue number {number} is out of range"));
+    }
     Ok(RemoteIssue {
-        number: n(v, "number")?,
+        number,
         id: n(v, "id")?,
         node_id: opt_s(v, "node_id").unwrap_or_default(),
         title: match v.get("title") {

@@ -51,6 +51,24 @@ pub enum IndexError {
     Store(#[from] StoreError),
 }
 
+impl IndexError {
+    /// Whether SQLite reports the file damaged (`SQLITE_CORRUPT`, `SQLITE_NOTADB`) or
+    /// holding values of the wrong type: a rebuild from the files is the cure.
+    pub fn is_corrupt(&self) -> bool {
+        match self {
+            IndexError::Sqlite { source, .. } => match source {
+                sqlx::Error::Database(db) => {
+                    matches!(db.code().as_deref(), Some("11" | "26"))
+                        || db.message().contains("malformed")
+                }
+                sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => true,
+                _ => false,
+            },
+            IndexError::Store(_) => false,
+        }
+    }
+}
+
 /// What a reconcile did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReconcileReport {
@@ -114,7 +132,17 @@ impl Index {
         let path = store.layout().index();
         match Self::try_open(store, &path).await {
             Ok((index, reason)) => {
-                let mut report = index.reconcile().await?;
+                let mut report = match index.reconcile().await {
+                    Ok(r) => r,
+                    // Damage the open probe missed shows up here: start over.
+                    Err(e) if e.is_corrupt() => {
+                        index.close().await;
+                        let (index, mut report) = Self::recreate(store).await?;
+                        report.rebuild_reason = Some(format!("the index was damaged ({e})"));
+                        return Ok((index, report));
+                    }
+                    Err(e) => return Err(e),
+                };
                 if let Some(reason) = reason {
                     report.rebuilt = true;
                     report.rebuild_reason = Some(reason);
@@ -131,6 +159,18 @@ impl Index {
                 Ok((index, report))
             }
         }
+    }
+
+    /// Deletes the index file and builds a new one from the files: the cure for any damage,
+    /// and faster than emptying the tables of a large index.
+    pub async fn recreate(store: &Store) -> Result<(Index, ReconcileReport), IndexError> {
+        let path = store.layout().index();
+        remove_db(&path);
+        let (index, _) = Self::try_open(store, &path).await?;
+        let mut report = index.reconcile().await?;
+        report.rebuilt = true;
+        report.rebuild_reason = Some("requested".into());
+        Ok((index, report))
     }
 
     async fn try_open(store: &Store, path: &Path) -> Result<(Index, Option<String>), IndexError> {

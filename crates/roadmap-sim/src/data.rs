@@ -185,6 +185,9 @@ pub struct Repo {
     pub next_milestone: u64,
     /// Created.
     pub created_at: i64,
+    /// Issues served with wrong JSON types (`number` a string, `labels` a string, `user` a
+    /// number): hostile input for tests. GitHub itself never does this.
+    pub mangled: std::collections::BTreeSet<u64>,
 }
 
 /// Everything the simulator serves.
@@ -320,6 +323,7 @@ impl World {
             next_number: 1,
             next_milestone: 1,
             created_at: EPOCH - 86_400 * 365,
+            mangled: std::collections::BTreeSet::new(),
         };
         for i in 0..spec.labels {
             let (name, color) = LABELS.get(i as usize).map_or_else(

@@ -177,6 +177,11 @@ pub fn issue(u: &Urls, world: &World, r: &Repo, i: &IssueRec, counts: &Counts) -
             "merged_at": null
         });
     }
+    if r.mangled.contains(&i.number) {
+        v["number"] = json!(i.number.to_string());
+        v["labels"] = json!("not-a-list");
+        v["user"] = json!(7);
+    }
     v
 }
 

@@ -203,6 +203,9 @@ pub struct ScanReport<T> {
     pub skipped: Vec<LoadError>,
 }
 
+/// Temp files of atomic writes are named `.tmp-<pid>-<random>`.
+const TEMP_PREFIX: &str = ".tmp-";
+
 /// A project's file store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -471,8 +474,9 @@ impl Store {
             return Err(StoreError::UnsafePath(path.to_owned()));
         }
         fs_err::create_dir_all(dir)?;
+        let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
         let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
+            .prefix(&prefix)
             .tempfile_in(dir)
             .map_err(|e| {
                 std::io::Error::new(
@@ -491,6 +495,50 @@ impl Store {
             )
         })?;
         Ok(FileStamp::of(&file.metadata()?))
+    }
+
+    /// Removes the temp files that writers killed mid-write left behind (`.tmp-<pid>-*` whose
+    /// process is gone; on systems without `/proc`, those older than an hour). Returns how many.
+    pub fn sweep_temp(&self) -> usize {
+        fn walk(dir: &Path, out: &mut usize) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let Ok(ft) = e.file_type() else { continue };
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if ft.is_dir() {
+                    if name != "cache" {
+                        walk(&e.path(), out);
+                    }
+                } else if ft.is_file()
+                    && let Some(rest) = name.strip_prefix(TEMP_PREFIX)
+                    && abandoned(rest, &e)
+                    && std::fs::remove_file(e.path()).is_ok()
+                {
+                    *out += 1;
+                }
+            }
+        }
+        fn abandoned(rest: &str, e: &std::fs::DirEntry) -> bool {
+            let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+            let proc_fs = Path::new("/proc/self").exists();
+            match pid {
+                Some(pid) if proc_fs => {
+                    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+                }
+                _ => e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > std::time::Duration::from_secs(3600)),
+            }
+        }
+        let mut n = 0;
+        walk(self.layout.dir(), &mut n);
+        n
     }
 
     /// Removes a file inside `.roadmap/` (never through a symlinked folder).

@@ -552,10 +552,23 @@ async fn pull_issues(
     let mut counts = Counts::default();
     let mut max_seen: Option<Timestamp> = since;
     let mut min_failed: Option<Timestamp> = None;
+    let mut rejected_first = false;
     let mut done = 0u64;
     while let Some(page) = pages.next().await {
         let page = page?;
         let total = page.last.map(|l| u64::from(l) * 100);
+        if !page.rejected.is_empty() {
+            // An item that did not parse has no `updated_at` to hold the watermark at; pages
+            // are in `updated` order, so it is no older than the last item before this page.
+            let before = max_seen.or(since);
+            min_failed = match (min_failed, before) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if before.is_none() {
+                rejected_first = true;
+            }
+        }
         let items = counts.book(page, "issue", &mut report.failures);
         for batch in items.chunks(opts.batch_size.max(1)) {
             for r in batch {
@@ -613,7 +626,11 @@ async fn pull_issues(
         }
     }
     report.resources.insert("issues", counts);
-    // A failed item is re-read next time: the watermark stops just before it.
+    // A failed item is re-read next time: the watermark stops just before it (or does not
+    // move when an unparsable item came first).
+    if rejected_first {
+        return Ok(since);
+    }
     Ok(match min_failed {
         Some(t) => Timestamp::from_unix(t.unix() - 1).or(since),
         None => max_seen,

@@ -104,7 +104,14 @@ impl ProjectLock {
             .into_parts()
             .0;
         match file.try_lock() {
-            Ok(()) => Ok(ProjectLock { _file: file }),
+            Ok(()) => {
+                // Whoever held the lock before may have died mid-write.
+                let swept = store.sweep_temp();
+                if swept > 0 {
+                    tracing::info!(swept, "removed temp files left by an interrupted run");
+                }
+                Ok(ProjectLock { _file: file })
+            }
             Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Locked(p)),
             Err(std::fs::TryLockError::Error(e)) => Err(SyncError::Io(e)),
         }
