@@ -349,7 +349,7 @@ fn simulator_throughput(md: &mut String) -> Result<()> {
     )?;
     writeln!(
         md,
-        "With zero latency, serving 10,000 issues as 100 pages of 100 ({:.1} MB of JSON): {sequential:.2} s one page at a time, {parallel:.2} s eight at a time. It held 200 concurrent connections (peak {peak} in flight, {ok}/200 answered 200 with the concurrency limit lifted). The simulator shares the two cores with the client in every pull benchmark below, so its JSON rendering is part of the measured time.\n",
+        "With zero latency, serving 10,000 issues as 100 pages of 100 ({:.1} MB of JSON): {sequential:.2} s one page at a time, {parallel:.2} s eight at a time. It held 200 concurrent connections (peak {peak} in flight, {ok}/200 answered 200 with the concurrency limit lifted). The simulator shares the two cores with the client in every pull benchmark below, so its JSON rendering is part of the measured time. These figures are also the machine-speed indicator: compare them before comparing pull times across runs (this machine is shared and its speed varies by up to 2×; lower bounds come from the latency model and do not).\n",
         bytes as f64 / 1e6
     )?;
     eprintln!(

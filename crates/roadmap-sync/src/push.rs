@@ -150,7 +150,18 @@ pub async fn sync(
     let pull_report = pull_locked(tracker, index, repo, &pull_opts, events).await?;
     let push_started = Instant::now();
     let mid = tracker.metrics();
-    push_locked(tracker, index, repo, push, &mut push_report, events).await?;
+    // Milestones merge whole (no base text): one edited on both sides stays out of the push.
+    let milestone_conflicts: HashSet<String> = pull_report.conflicts.iter().cloned().collect();
+    push_locked(
+        tracker,
+        index,
+        repo,
+        push,
+        &milestone_conflicts,
+        &mut push_report,
+        events,
+    )
+    .await?;
     let api = diff(&mid, &tracker.metrics());
     push_report.writes = api
         .endpoints
@@ -366,6 +377,7 @@ async fn push_locked(
     index: &Index,
     repo: &str,
     opts: &PushOptions,
+    milestone_conflicts: &HashSet<String>,
     report: &mut PushReport,
     events: Events<'_>,
 ) -> Result<(), SyncError> {
@@ -402,6 +414,11 @@ async fn push_locked(
     for mut f in milestones.items {
         if p.stopped() {
             break;
+        }
+        if milestone_conflicts.contains(f.item().id.as_str()) {
+            p.report.conflicts.push(f.item().id.to_string());
+            p.report.pending += 1;
+            continue;
         }
         push_milestone(&mut p, &mut f).await?;
     }
