@@ -31,6 +31,13 @@ pub use pull::pull;
 pub use push::{Planned, PushOptions, PushReport, SyncReport, push, sync};
 pub use state::{LastRun, ProjectLock, STATE_VERSION, SyncState};
 
+/// The item id a file is named after (`<id>.md`, `<id>.yml`).
+pub(crate) fn id_of(path: &std::path::Path) -> Option<roadmap_model::ItemId> {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| roadmap_model::ItemId::new(s).ok())
+}
+
 /// A sync that could not run (or had to stop).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -406,10 +406,7 @@ async fn pull_milestones(
         index
             .upsert_milestones(&written)
             .await
-            .map_err(|e| TrackerError::Other {
-                what: "the index".into(),
-                message: e.to_string(),
-            })?;
+            .map_err(index_failure)?;
     }
     report.resources.insert("milestones", counts);
     Ok(changes)
@@ -534,13 +531,7 @@ async fn pull_issues(
     seen: &mut HashSet<u64>,
     events: Events<'_>,
 ) -> Result<Option<Timestamp>, TrackerError> {
-    let numbers = index
-        .issue_numbers()
-        .await
-        .map_err(|e| TrackerError::Other {
-            what: "the index".into(),
-            message: e.to_string(),
-        })?;
+    let numbers = index.issue_numbers().await.map_err(index_failure)?;
     let ctx = Arc::new(IssueCtx {
         store: store.clone(),
         numbers,
@@ -786,6 +777,14 @@ fn apply_one(ctx: &IssueCtx, remote: &RemoteIssue) -> Outcome {
     }
 }
 
+/// The index failing mid-listing ends the listing like a remote failure would.
+fn index_failure(e: roadmap_index::IndexError) -> TrackerError {
+    TrackerError::Other {
+        what: "the index".into(),
+        message: e.to_string(),
+    }
+}
+
 async fn collect_pages<T>(
     mut pages: BoxStream<'_, Result<Page<T>, TrackerError>>,
 ) -> Result<Vec<Page<T>>, TrackerError> {
@@ -830,13 +829,7 @@ async fn pull_comments(
     mut pages: BoxStream<'_, Result<Page<RemoteComment>, TrackerError>>,
     report: &mut PullReport,
 ) -> Result<Option<Timestamp>, TrackerError> {
-    let numbers = index
-        .issue_numbers()
-        .await
-        .map_err(|e| TrackerError::Other {
-            what: "the index".into(),
-            message: e.to_string(),
-        })?;
+    let numbers = index.issue_numbers().await.map_err(index_failure)?;
     let mut counts = Counts::default();
     let mut max_seen = since;
     let mut failed = false;
@@ -857,11 +850,7 @@ async fn pull_comments(
                 counts.skipped += list.len() as u64;
                 continue;
             };
-            let Some(id) = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|s| ItemId::new(s).ok())
-            else {
+            let Some(id) = crate::id_of(path) else {
                 continue;
             };
             jobs.push((id, list));

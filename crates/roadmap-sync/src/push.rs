@@ -501,24 +501,44 @@ async fn push_locked(
     Ok(())
 }
 
-/// A milestone an issue names that neither GitHub nor a local file has: made on GitHub, then
-/// recorded as `ms-<number>`.
-async fn create_missing_milestone(p: &mut Pusher<'_>, title: String) -> Result<(), SyncError> {
+/// Plans a milestone create and, unless this is a dry run (`None`), sends it, closing the new
+/// milestone after if asked.
+async fn create_remote_milestone(
+    p: &mut Pusher<'_>,
+    new: NewMilestone,
+    closed: bool,
+) -> Option<Result<roadmap_model::RemoteMilestone, TrackerError>> {
     p.plan(
         "create-milestone",
-        format!("milestone \"{title}\""),
+        format!("milestone \"{}\"", new.title),
         Vec::new(),
     );
     if p.opts.dry_run {
-        return Ok(());
+        return None;
     }
-    let made = p
-        .tracker
-        .create_milestone(NewMilestone {
-            title: title.clone(),
-            ..NewMilestone::default()
-        })
-        .await;
+    let made = p.tracker.create_milestone(new).await;
+    Some(match made {
+        Ok(rm) if closed => {
+            let patch = MilestonePatch {
+                state: Some(RemoteState::Closed),
+                ..MilestonePatch::default()
+            };
+            p.tracker.update_milestone(rm.number, patch).await
+        }
+        other => other,
+    })
+}
+
+/// A milestone an issue names that neither GitHub nor a local file has: made on GitHub, then
+/// recorded as `ms-<number>`.
+async fn create_missing_milestone(p: &mut Pusher<'_>, title: String) -> Result<(), SyncError> {
+    let new = NewMilestone {
+        title: title.clone(),
+        ..NewMilestone::default()
+    };
+    let Some(made) = create_remote_milestone(p, new, false).await else {
+        return Ok(());
+    };
     match made {
         Ok(rm) => {
             *p.report.created.entry("milestones").or_default() += 1;
@@ -592,33 +612,16 @@ async fn push_milestone(p: &mut Pusher<'_>, f: &mut ItemFile<Milestone>) -> Resu
     };
     let result = match &m.remote {
         None => {
-            p.plan(
-                "create-milestone",
-                format!("milestone \"{}\"", m.title),
-                Vec::new(),
-            );
-            if p.opts.dry_run {
+            let new = NewMilestone {
+                title: m.title.clone(),
+                description: desc.clone(),
+                due_on: m.due,
+            };
+            let closed = state == RemoteState::Closed;
+            let Some(made) = create_remote_milestone(p, new, closed).await else {
                 return Ok(());
-            }
-            let made = p
-                .tracker
-                .create_milestone(NewMilestone {
-                    title: m.title.clone(),
-                    description: desc.clone(),
-                    due_on: m.due,
-                })
-                .await;
-            match made {
-                Ok(rm) if state == RemoteState::Closed => {
-                    let patch = MilestonePatch {
-                        state: Some(state),
-                        ..MilestonePatch::default()
-                    };
-                    p.tracker.update_milestone(rm.number, patch).await
-                }
-                other => other,
-            }
-            .map(|rm| (rm, "created"))
+            };
+            made.map(|rm| (rm, "created"))
         }
         Some(r) if r.hash.as_deref() != Some(milestone_fingerprint(&m).as_str()) => {
             p.plan(
@@ -904,11 +907,7 @@ async fn push_comments(p: &mut Pusher<'_>) -> Result<(), SyncError> {
         if !may_have_local(&text) {
             continue;
         }
-        let Some(id) = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .and_then(|s| ItemId::new(s).ok())
-        else {
+        let Some(id) = crate::id_of(&path) else {
             continue;
         };
         let mut list = match comments::read(&path) {

@@ -2,24 +2,35 @@ use std::process::Command;
 
 use crate::ok;
 
-#[test]
-fn sync_pull_against_the_simulator_then_status_and_queries() {
+/// A simulator serving `octo/demo` as `f` shapes it, on its own runtime (kept alive by the
+/// caller).
+fn simulator(
+    f: impl FnOnce(&mut roadmap_sim::RepoSpec),
+) -> (tokio::runtime::Runtime, roadmap_sim::Simulator) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let mut spec = roadmap_sim::RepoSpec::new("octo", "demo");
-    spec.issues = 150;
-    spec.prs = 5;
-    spec.milestones = 3;
-    spec.labels = 5;
-    spec.comments = 1;
+    f(&mut spec);
     let sim = rt
         .block_on(roadmap_sim::Simulator::start(
             roadmap_sim::SimConfig::default().repo(spec),
         ))
         .unwrap();
+    (rt, sim)
+}
+
+#[test]
+fn sync_pull_against_the_simulator_then_status_and_queries() {
+    let (_rt, sim) = simulator(|spec| {
+        spec.issues = 150;
+        spec.prs = 5;
+        spec.milestones = 3;
+        spec.labels = 5;
+        spec.comments = 1;
+    });
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);
@@ -111,20 +122,11 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn two_way_sync_dry_run_push_and_each_conflict_resolution() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut spec = roadmap_sim::RepoSpec::new("octo", "demo");
-    spec.issues = 12;
-    spec.milestones = 2;
-    spec.labels = 4;
-    let sim = rt
-        .block_on(roadmap_sim::Simulator::start(
-            roadmap_sim::SimConfig::default().repo(spec),
-        ))
-        .unwrap();
+    let (_rt, sim) = simulator(|spec| {
+        spec.issues = 12;
+        spec.milestones = 2;
+        spec.labels = 4;
+    });
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);
