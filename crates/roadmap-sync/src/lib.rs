@@ -31,6 +31,15 @@ pub use pull::pull;
 pub use push::{Planned, PushOptions, PushReport, SyncReport, push, sync};
 pub use state::{LastRun, ProjectLock, STATE_VERSION, SyncState};
 
+/// Whether a tracker error stops the whole run (waiting will not help within it): a rate limit
+/// past the longest wait, or a refused token. Anything else fails one item or one listing.
+pub(crate) fn stops_run(e: &TrackerError) -> bool {
+    matches!(
+        e,
+        TrackerError::RateLimited { .. } | TrackerError::Unauthorized { .. }
+    )
+}
+
 /// The item id a file is named after (`<id>.md`, `<id>.yml`).
 pub(crate) fn id_of(path: &std::path::Path) -> Option<roadmap_model::ItemId> {
     path.file_stem()

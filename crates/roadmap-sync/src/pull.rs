@@ -242,10 +242,7 @@ fn note_listing_failure(
         what: format!("{what} listing"),
         reason: e.to_string(),
     });
-    if matches!(
-        e,
-        TrackerError::RateLimited { .. } | TrackerError::Unauthorized { .. }
-    ) {
+    if crate::stops_run(&e) {
         *fatal = Some(e);
     }
 }

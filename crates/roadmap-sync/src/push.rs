@@ -193,14 +193,6 @@ pub async fn push(
     sync(tracker, index, repo, &pull, opts, events).await
 }
 
-/// Whether an error stops the whole run.
-fn fatal(e: &TrackerError) -> bool {
-    matches!(
-        e,
-        TrackerError::RateLimited { .. } | TrackerError::Unauthorized { .. }
-    )
-}
-
 /// Finishes what an interrupted run began: each create it recorded an intent for is looked for
 /// on GitHub and linked if found; if not, it never happened and is sent again by this push.
 async fn resume(
@@ -356,7 +348,7 @@ impl Pusher<'_> {
 
     fn fail(&mut self, what: String, e: &TrackerError) -> Result<(), ()> {
         self.report.pending += 1;
-        if fatal(e) {
+        if crate::stops_run(e) {
             self.report.stopped = Some(e.to_string());
             return Err(());
         }
