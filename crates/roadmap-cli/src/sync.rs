@@ -703,17 +703,25 @@ pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write
         let gh = client(store, config, t, token.map(|x| x.0), 1)?;
         let started = Instant::now();
         match gh.rate_limit().await {
-            Ok((rem, lim, reset)) => {
+            Ok(Some(b)) => {
                 let ms = started.elapsed().as_millis();
                 line(out, true, "API", format!("reachable, {ms} ms round trip"))?;
-                let when = roadmap_model::Timestamp::from_unix(reset)
-                    .map(|t| t.to_string())
-                    .unwrap_or_default();
+                let when = b.reset.map(|t| t.to_string()).unwrap_or_default();
                 line(
                     out,
-                    rem > 0,
+                    b.remaining > 0,
                     "rate limit",
-                    format!("{rem}/{lim} left, resets {when}"),
+                    format!("{}/{} left, resets {when}", b.remaining, b.limit),
+                )?;
+            }
+            Ok(None) => {
+                let ms = started.elapsed().as_millis();
+                line(out, true, "API", format!("reachable, {ms} ms round trip"))?;
+                line(
+                    out,
+                    true,
+                    "rate limit",
+                    "not enabled on this host (GitHub Enterprise Server default)".into(),
                 )?;
             }
             Err(e) => line(out, false, "API", e.to_string())?,

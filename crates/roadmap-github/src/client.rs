@@ -50,6 +50,8 @@ pub(crate) struct Settings {
     pub secondary_backoff: Duration,
     pub low_water: f64,
     pub content_per_minute: u32,
+    pub max_body_bytes: usize,
+    pub max_pages: u32,
 }
 
 /// A response that made it through.
@@ -99,6 +101,9 @@ pub(crate) struct Core {
     pub octo: Octocrab,
     pub base: url::Url,
     pub authenticated: bool,
+    /// `Authorization`, marked sensitive (never logged by the HTTP stack).
+    auth: Option<HeaderValue>,
+    user_agent: HeaderValue,
     token_key: String,
     pub settings: Settings,
     cache: Option<Arc<Cache>>,
@@ -135,9 +140,15 @@ impl Core {
         octo: Octocrab,
         base: url::Url,
         token: Option<&SecretString>,
+        user_agent: HeaderValue,
         settings: Settings,
         cache: Option<Arc<Cache>>,
     ) -> Self {
+        let auth = token.and_then(|t| {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret())).ok()?;
+            v.set_sensitive(true);
+            Some(v)
+        });
         // The cache key names the token only by a fingerprint: ETags are per token.
         let token_key = token.map_or_else(
             || "anonymous".to_owned(),
@@ -149,6 +160,8 @@ impl Core {
             octo,
             base,
             authenticated: token.is_some(),
+            auth,
+            user_agent,
             token_key,
             gets: Semaphore::new(settings.workers.max(1)),
             writes: tokio::sync::Mutex::new(None),
@@ -346,7 +359,7 @@ impl Core {
         } else {
             None
         };
-        let cached = cached.and_then(|v| split_cached(&v));
+        let cached = cached.and_then(|v| Cached::decode(&v));
         let mut attempt = 0u32;
         let mut rate_waits = 0u32;
         loop {
@@ -363,8 +376,8 @@ impl Core {
                 "x-github-api-version",
                 HeaderValue::from_static("2022-11-28"),
             );
-            if let Some((etag, _)) = &cached
-                && let Ok(v) = HeaderValue::from_str(etag)
+            if let Some(c) = &cached
+                && let Ok(v) = HeaderValue::from_str(&c.etag)
             {
                 headers.insert(http::header::IF_NONE_MATCH, v);
             }
@@ -399,7 +412,8 @@ impl Core {
             // Transport failures and 5xx: retried with backoff when idempotent; for a create
             // the outcome is ambiguous (the server may have acted) and the caller reconciles.
             let transient = match &outcome {
-                Err(message) => Some(message.clone()),
+                Err(e) if e.retry => Some(e.message.clone()),
+                Err(_) => None,
                 Ok(r) if r.status.is_server_error() => {
                     Some(format!("{}: {}", r.status, error_message(&r.body)))
                 }
@@ -426,12 +440,20 @@ impl Core {
             }
             let resp = match outcome {
                 Ok(r) => r,
-                Err(message) => {
-                    return Err(Failure {
-                        error: TrackerError::Transient {
+                Err(e) => {
+                    let error = if e.retry {
+                        TrackerError::Transient {
                             what: what.into(),
-                            message,
-                        },
+                            message: e.message,
+                        }
+                    } else {
+                        TrackerError::Other {
+                            what: what.into(),
+                            message: e.message,
+                        }
+                    };
+                    return Err(Failure {
+                        error,
                         ambiguous: !idempotent,
                     });
                 }
@@ -440,12 +462,19 @@ impl Core {
             let status = resp.status;
             tracing::debug!(%endpoint, status = status.as_u16(), bytes = resp.body.len(), "response");
             if status == StatusCode::NOT_MODIFIED {
-                if let Some((_, body)) = cached {
+                if let Some(c) = cached {
                     self.account(endpoint, |m| m.not_modified += 1);
+                    // A 304 need not repeat `Link` (RFC 9110 §15.4.5): the listing continues
+                    // from the links kept with the body, exactly as its 200 did.
+                    let mut headers = resp.headers;
+                    headers.remove(http::header::LINK);
+                    if let Some(l) = c.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                        headers.insert(http::header::LINK, l);
+                    }
                     return Ok(Resp {
                         status: StatusCode::OK,
-                        body,
-                        headers: resp.headers,
+                        body: c.body,
+                        headers,
                         not_modified: true,
                     });
                 }
@@ -466,11 +495,11 @@ impl Core {
                             .and_then(|v| v.to_str().ok()),
                     )
                 {
-                    let mut v = Vec::with_capacity(etag.len() + 1 + resp.body.len());
-                    v.extend_from_slice(etag.as_bytes());
-                    v.push(b'\n');
-                    v.extend_from_slice(&resp.body);
-                    c.put(&cache_key, v);
+                    let link = resp
+                        .headers
+                        .get(http::header::LINK)
+                        .and_then(|v| v.to_str().ok());
+                    c.put(&cache_key, Cached::encode(etag, link, &resp.body));
                 }
                 return Ok(Resp {
                     status,
@@ -485,10 +514,14 @@ impl Core {
                 let remaining = header_u64(&resp.headers, "x-ratelimit-remaining");
                 let reset = header_u64(&resp.headers, "x-ratelimit-reset");
                 let lower = message.to_lowercase();
+                // Secondary limits say "secondary rate limit", or in the older wording
+                // "abuse detection mechanism"; a 403 with neither and budget left is a
+                // permission error ("Resource not accessible by integration").
                 let is_rate = status == StatusCode::TOO_MANY_REQUESTS
                     || retry_after.is_some()
                     || remaining == Some(0)
-                    || lower.contains("rate limit");
+                    || lower.contains("rate limit")
+                    || lower.contains("abuse detection");
                 if is_rate {
                     let wait = if let Some(s) = retry_after {
                         Duration::from_secs(s)
@@ -558,42 +591,68 @@ impl Core {
         }
     }
 
-    /// One HTTP exchange, body included, bounded by the request timeout.
+    /// One HTTP exchange, body included, bounded by the request timeout and the body cap.
+    /// Each header is set once: ours replace whatever the request builder added.
     async fn exchange(
         &self,
         method: &Method,
         path: &str,
         body: Option<&Value>,
-        headers: HeaderMap,
-    ) -> Result<Resp, String> {
+        mut headers: HeaderMap,
+    ) -> Result<Resp, ExchangeError> {
+        let transient = |message: String| ExchangeError {
+            message,
+            retry: true,
+        };
+        let max = self.settings.max_body_bytes;
         let fut = async {
-            let mut req = http::Request::builder().method(method.clone()).uri(path);
-            for (k, v) in &headers {
-                req = req.header(k, v);
-            }
-            let req = self
+            let builder = http::Request::builder().method(method.clone()).uri(path);
+            let mut req = self
                 .octo
-                .build_request(req, body)
-                .map_err(|e| format!("building request: {e}"))?;
+                .build_request(builder, body)
+                .map_err(|e| transient(format!("building request: {e}")))?;
+            headers.insert(http::header::USER_AGENT, self.user_agent.clone());
+            if let Some(a) = &self.auth {
+                headers.insert(http::header::AUTHORIZATION, a.clone());
+            }
+            for (k, v) in headers {
+                if let Some(k) = k {
+                    req.headers_mut().insert(k, v);
+                }
+            }
             let resp = self
                 .octo
                 .execute(req)
                 .await
-                .map_err(|e| short(&e).to_string())?;
+                .map_err(|e| transient(short(&e)))?;
             let (parts, body) = resp.into_parts();
-            let bytes = body
-                .collect()
-                .await
-                .map_err(|e| format!("reading body: {}", short(&e)))?
-                .to_bytes();
-            if let Some(len) = parts
+            let declared = parts
                 .headers
                 .get(http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<usize>().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            let too_large = || ExchangeError {
+                message: format!(
+                    "the response body is larger than {} MiB; refusing it (max_body_bytes)",
+                    max / (1024 * 1024)
+                ),
+                retry: false,
+            };
+            if declared.is_some_and(|len| len > max) {
+                return Err(too_large());
+            }
+            let bytes = match http_body_util::Limited::new(body, max).collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+                Err(e) => return Err(transient(format!("reading body: {}", first_line(&*e)))),
+            };
+            if let Some(len) = declared
                 && len != bytes.len()
             {
-                return Err(format!("truncated body: {} of {len} bytes", bytes.len()));
+                return Err(transient(format!(
+                    "truncated body: {} of {len} bytes",
+                    bytes.len()
+                )));
             }
             Ok(Resp {
                 status: parts.status,
@@ -604,19 +663,29 @@ impl Core {
         };
         match tokio::time::timeout(self.settings.request_timeout, fut).await {
             Ok(r) => r,
-            Err(_) => Err(format!(
+            Err(_) => Err(transient(format!(
                 "timed out after {:?}",
                 self.settings.request_timeout
-            )),
+            ))),
         }
     }
 }
 
 fn short(e: &octocrab::Error) -> String {
-    // octocrab's Display can carry backtraces; keep the first line.
-    let s = e.to_string();
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut out = s.lines().next().unwrap_or_default().to_owned();
+    // octocrab's Display can carry backtraces; keep the first line of each cause.
+    first_line(e)
+}
+
+/// A transport failure: retried when `retry` (connection lost, timeout, truncated body).
+#[derive(Debug)]
+pub(crate) struct ExchangeError {
+    message: String,
+    retry: bool,
+}
+
+fn first_line(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string().lines().next().unwrap_or_default().to_owned();
+    let mut src = e.source();
     while let Some(x) = src {
         out.push_str(": ");
         out.push_str(x.to_string().lines().next().unwrap_or_default());
@@ -625,10 +694,44 @@ fn short(e: &octocrab::Error) -> String {
     out
 }
 
-fn split_cached(v: &[u8]) -> Option<(String, Bytes)> {
-    let nl = v.iter().position(|b| *b == b'\n')?;
-    let etag = std::str::from_utf8(&v[..nl]).ok()?.to_owned();
-    Some((etag, Bytes::copy_from_slice(&v[nl + 1..])))
+/// A conditional-cache entry: the ETag, and with the body everything a listing needs to
+/// continue after a 304 (its `Link`).
+struct Cached {
+    etag: String,
+    link: Option<String>,
+    body: Bytes,
+}
+
+impl Cached {
+    /// Entries of an older layout (no marker) read as misses.
+    const MARKER: &'static [u8] = b"roadmap-etag-entry/2\n";
+
+    fn encode(etag: &str, link: Option<&str>, body: &[u8]) -> Vec<u8> {
+        let link = link.unwrap_or_default();
+        let mut v =
+            Vec::with_capacity(Self::MARKER.len() + etag.len() + link.len() + 2 + body.len());
+        v.extend_from_slice(Self::MARKER);
+        v.extend_from_slice(etag.as_bytes());
+        v.push(b'\n');
+        v.extend_from_slice(link.as_bytes());
+        v.push(b'\n');
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn decode(v: &[u8]) -> Option<Cached> {
+        let rest = v.strip_prefix(Self::MARKER)?;
+        let nl = rest.iter().position(|b| *b == b'\n')?;
+        let etag = std::str::from_utf8(&rest[..nl]).ok()?.to_owned();
+        let rest = &rest[nl + 1..];
+        let nl = rest.iter().position(|b| *b == b'\n')?;
+        let link = std::str::from_utf8(&rest[..nl]).ok()?;
+        Some(Cached {
+            etag,
+            link: (!link.is_empty()).then(|| link.to_owned()),
+            body: Bytes::copy_from_slice(&rest[nl + 1..]),
+        })
+    }
 }
 
 fn error_message(body: &[u8]) -> String {
@@ -651,6 +754,11 @@ fn validation_message(body: &[u8]) -> String {
         let parts: Vec<String> = errors
             .iter()
             .map(|e| {
+                // GitHub's own words when it gives them ("body is too long (maximum is
+                // 65536 characters)"), else the field and code.
+                if let Some(m) = e.get("message").and_then(Value::as_str) {
+                    return m.to_owned();
+                }
                 let field = e.get("field").and_then(Value::as_str).unwrap_or("?");
                 let code = e.get("code").and_then(Value::as_str).unwrap_or("invalid");
                 format!("{field}: {code}")

@@ -20,19 +20,21 @@
 //! ```
 
 mod client;
+mod listing;
 mod parse;
+mod transport;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::stream::{BoxStream, StreamExt};
 use http::Method;
 use roadmap_cache::Cache;
 use roadmap_model::{
     IssuePatch, ListOptions, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Page,
-    RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, RemoteState, Tracker, TrackerError,
-    TrackerMetrics,
+    RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, RemoteState, Timestamp, Tracker,
+    TrackerError, TrackerMetrics,
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -128,6 +130,19 @@ impl GitHubBuilder {
         self.user_agent = ua.into();
         self
     }
+    /// Largest response body accepted (default 32 MiB: a page of 100 issues with bodies at
+    /// GitHub's 65,536-character maximum is under 27 MB).
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.settings.max_body_bytes = n.max(1024);
+        self
+    }
+    /// Most pages one listing may take before it stops with an error (default 20,000, two
+    /// million items: far above any repository, low enough that an endless chain of `next`
+    /// links ends).
+    pub fn max_pages(mut self, n: u32) -> Self {
+        self.settings.max_pages = n.max(1);
+        self
+    }
     /// Conditional-request cache (default none).
     pub fn cache(mut self, cache: Option<Arc<Cache>>) -> Self {
         self.cache = cache;
@@ -144,19 +159,18 @@ impl GitHubBuilder {
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
             return Err(bad("expected http(s)://HOST[/PATH]"));
         }
-        let mut b = octocrab::Octocrab::builder()
-            .base_uri(base.as_str().trim_end_matches('/'))
-            .map_err(|e| bad(&e.to_string()))?
-            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
-            .set_connect_timeout(Some(self.connect_timeout))
-            .set_read_timeout(Some(self.settings.request_timeout))
-            .add_header(http::header::USER_AGENT, self.user_agent.clone());
-        if let Some(t) = &self.token {
-            b = b.personal_token(t.clone());
-        }
-        let octo = b.build().map_err(|e| BuildError::Http(e.to_string()))?;
+        let user_agent = http::HeaderValue::from_str(&self.user_agent)
+            .map_err(|e| BuildError::Http(format!("user agent: {e}")))?;
+        let octo = transport::octocrab(&base, self.connect_timeout).map_err(|e| bad(&e))?;
         let repo_path = format!("/repos/{}/{}", enc(&self.owner), enc(&self.repo));
-        let core = Core::new(octo, base, self.token.as_ref(), self.settings, self.cache);
+        let core = Core::new(
+            octo,
+            base,
+            self.token.as_ref(),
+            user_agent,
+            self.settings,
+            self.cache,
+        );
         Ok(GitHub {
             core: Arc::new(core),
             repo_path,
@@ -171,6 +185,18 @@ fn enc(s: &str) -> String {
         .replace('+', "%20")
 }
 
+/// What is left of the primary rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateBudget {
+    /// Requests left in this window.
+    pub remaining: u64,
+    /// Requests per window.
+    pub limit: u64,
+    /// When the window resets.
+    pub reset: Option<Timestamp>,
+}
+
 /// A GitHub repository as a [`Tracker`]. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct GitHub {
@@ -179,7 +205,16 @@ pub struct GitHub {
     what: String,
 }
 
-type Parser<T> = fn(&Value) -> Result<T, String>;
+pub(crate) type Parser<T> = fn(&Value) -> Result<T, String>;
+
+/// One page read, with the links to go on with and the ids of every item on it (pull
+/// requests and unparsable items included), by which a looping listing is noticed.
+pub(crate) struct Fetched<T> {
+    page: Page<T>,
+    next: Option<String>,
+    last: Option<String>,
+    ids: Vec<u64>,
+}
 
 impl GitHub {
     /// A builder for `owner/repo` with the defaults documented on each setter.
@@ -201,6 +236,8 @@ impl GitHub {
                 secondary_backoff: Duration::from_secs(60),
                 low_water: 0.1,
                 content_per_minute: 80,
+                max_body_bytes: 32 * 1024 * 1024,
+                max_pages: 20_000,
             },
         }
     }
@@ -225,18 +262,24 @@ impl GitHub {
             })
     }
 
-    /// `GET /rate_limit` (free): (remaining, limit, reset epoch seconds).
-    pub async fn rate_limit(&self) -> Result<(u64, u64, i64), TrackerError> {
-        let r = self
+    /// `GET /rate_limit` (free): the core budget, or `None` where rate limiting is off (GitHub
+    /// Enterprise Server's default answers 404 "Rate limiting is not enabled.").
+    pub async fn rate_limit(&self) -> Result<Option<RateBudget>, TrackerError> {
+        let r = match self
             .get("/rate_limit", "GET /rate_limit", "the rate limit", true)
-            .await?;
+            .await
+        {
+            Ok(r) => r,
+            Err(TrackerError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
         let v = r.json("the rate limit")?;
         let core = &v["resources"]["core"];
-        Ok((
-            core["remaining"].as_u64().unwrap_or(0),
-            core["limit"].as_u64().unwrap_or(0),
-            core["reset"].as_i64().unwrap_or(0),
-        ))
+        Ok(Some(RateBudget {
+            remaining: core["remaining"].as_u64().unwrap_or(0),
+            limit: core["limit"].as_u64().unwrap_or(0),
+            reset: Timestamp::from_unix(core["reset"].as_i64().unwrap_or(0)),
+        }))
     }
 
     /// `GET /repos/{o}/{r}`: checks the repository is visible.
@@ -260,7 +303,8 @@ impl GitHub {
             .map_err(|f| f.error)
     }
 
-    /// Fetches one page: its items, the skipped pull requests, the rejected items.
+    /// Fetches one page: its items, the skipped pull requests, the rejected items, and the
+    /// links to go on with.
     async fn page<T>(
         &self,
         path: String,
@@ -268,7 +312,7 @@ impl GitHub {
         endpoint: &'static str,
         parse: Parser<T>,
         skip_prs: bool,
-    ) -> Result<(Page<T>, Resp), TrackerError> {
+    ) -> Result<Fetched<T>, TrackerError> {
         let what = format!(
             "{} page {number} of {}",
             self.what,
@@ -290,6 +334,10 @@ impl GitHub {
             rejected: Vec::new(),
             not_modified: resp.not_modified,
         };
+        let ids = items
+            .iter()
+            .filter_map(|i| i.get("id").and_then(Value::as_u64))
+            .collect();
         for item in &items {
             if skip_prs && parse::is_pull_request(item) {
                 page.skipped += 1;
@@ -300,11 +348,15 @@ impl GitHub {
                 Err(reason) => page.rejected.push((parse::describe(item), reason)),
             }
         }
-        Ok((page, resp))
+        Ok(Fetched {
+            page,
+            next: resp.link("next"),
+            last: resp.link("last"),
+            ids,
+        })
     }
 
-    /// Streams every page of a listing: the first page, then (knowing `last`) the rest
-    /// concurrently within the worker limit, handed out in order with backpressure.
+    /// Streams every page of a listing (see [`listing`]).
     fn list<T: Send + 'static>(
         &self,
         first: String,
@@ -312,78 +364,7 @@ impl GitHub {
         parse: Parser<T>,
         skip_prs: bool,
     ) -> BoxStream<'static, Result<Page<T>, TrackerError>> {
-        let this = self.clone();
-        let workers = self.core.settings.workers;
-        let fut = async move {
-            let (mut page, resp) = match this.page(first, 1, endpoint, parse, skip_prs).await {
-                Ok(x) => x,
-                Err(e) => return stream::iter(vec![Err(e)]).boxed(),
-            };
-            let last_url = resp.link("last");
-            let next_url = resp.link("next");
-            let last = last_url.as_deref().and_then(page_of);
-            page.last = Some(last.unwrap_or(1));
-            let head = stream::iter(vec![Ok(page)]);
-            match (last, last_url) {
-                (Some(last), Some(last_url)) if last > 1 => {
-                    let urls: Vec<(u32, Result<String, TrackerError>)> = (2..=last)
-                        .map(|k| {
-                            (
-                                k,
-                                with_page(&last_url, k).and_then(|u| this.core.relative(&u)),
-                            )
-                        })
-                        .collect();
-                    let tail = stream::iter(urls)
-                        .map(move |(k, url)| {
-                            let this = this.clone();
-                            async move {
-                                let (mut p, _) =
-                                    this.page(url?, k, endpoint, parse, skip_prs).await?;
-                                p.last = Some(last);
-                                Ok(p)
-                            }
-                        })
-                        .buffered(workers);
-                    head.chain(tail).boxed()
-                }
-                _ => match next_url {
-                    // No `last` (GitHub may omit it): follow `next` one page at a time.
-                    Some(next) => {
-                        let tail = stream::unfold(Some((next, 2u32)), move |state| {
-                            let this = this.clone();
-                            async move {
-                                let (url, k) = state?;
-                                let result = async {
-                                    let rel = this.core.relative(&url)?;
-                                    this.page(rel, k, endpoint, parse, skip_prs).await
-                                }
-                                .await;
-                                match result {
-                                    Ok((p, resp)) => {
-                                        Some((Ok(p), resp.link("next").map(|n| (n, k + 1))))
-                                    }
-                                    Err(e) => Some((Err(e), None)),
-                                }
-                            }
-                        });
-                        head.chain(tail).boxed()
-                    }
-                    None => head.boxed(),
-                },
-            }
-        };
-        // A failed page ends the listing: the caller sees the error, never a short list.
-        stream::once(fut)
-            .flatten()
-            .scan(false, |failed, item| {
-                if *failed {
-                    return futures::future::ready(None);
-                }
-                *failed = item.is_err();
-                futures::future::ready(Some(item))
-            })
-            .boxed()
+        listing::walk(self.clone(), first, endpoint, parse, skip_prs)
     }
 
     async fn write(
@@ -461,7 +442,7 @@ impl GitHub {
 }
 
 /// The `page` number in a link URL.
-fn page_of(url: &str) -> Option<u32> {
+pub(crate) fn page_of(url: &str) -> Option<u32> {
     let u = url::Url::parse(url).ok()?;
     u.query_pairs()
         .find(|(k, _)| k == "page")
@@ -469,7 +450,7 @@ fn page_of(url: &str) -> Option<u32> {
 }
 
 /// The `last` link with its page set to `k`: every other parameter is kept as GitHub gave it.
-fn with_page(url: &str, k: u32) -> Result<String, TrackerError> {
+pub(crate) fn with_page(url: &str, k: u32) -> Result<String, TrackerError> {
     let mut u = url::Url::parse(url).map_err(|e| TrackerError::Other {
         what: url.into(),
         message: e.to_string(),
@@ -487,6 +468,15 @@ fn with_page(url: &str, k: u32) -> Result<String, TrackerError> {
         .collect();
     u.query_pairs_mut().clear().extend_pairs(pairs);
     Ok(u.to_string())
+}
+
+/// A due date as GitHub keeps it: GitHub stores the calendar date of the instant sent, in
+/// US-Pacific time, and serves it as that date's Pacific midnight (`T07:00:00Z` or
+/// `T08:00:00Z`). Noon UTC of the intended date falls on the same date in California, so
+/// the date comes back unchanged, whichever form the local value has (`2026-07-15`, or
+/// GitHub's own `2026-07-15T07:00:00Z`).
+fn due_on(d: Timestamp) -> String {
+    format!("{}T12:00:00Z", d.0.date_naive())
 }
 
 fn since_param(opts: &ListOptions) -> String {
@@ -741,7 +731,7 @@ impl Tracker for GitHub {
                 body["description"] = json!(d);
             }
             if let Some(d) = m.due_on {
-                body["due_on"] = json!(d.to_string());
+                body["due_on"] = json!(due_on(d));
             }
             let path = format!("{}/milestones", self.repo_path);
             let find = || async {
@@ -786,7 +776,7 @@ impl Tracker for GitHub {
                 });
             }
             if let Some(d) = p.due_on {
-                body["due_on"] = json!(d.to_string());
+                body["due_on"] = json!(due_on(d));
             }
             let path = format!("{}/milestones/{number}", self.repo_path);
             let v = self

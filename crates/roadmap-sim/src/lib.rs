@@ -20,6 +20,7 @@ pub mod data;
 mod limits;
 pub mod render;
 mod server;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -32,6 +33,7 @@ use serde::Serialize;
 
 pub use data::{CommentRec, Fate, IssueRec, LabelRec, MilestoneRec, Repo, RepoSpec, World};
 pub use limits::Limits;
+pub use wire::{PageStyle, Wire};
 
 /// Per-request delay: `base + per_item × items ± jitter`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -189,9 +191,16 @@ pub struct SimConfig {
     /// Tokens without push access: labels, assignees and milestone they send are dropped
     /// silently, as GitHub does.
     pub no_push_tokens: Vec<String>,
+    /// Which GitHub to play: github.com today (default), page numbers, Enterprise Server.
+    pub wire: Wire,
 }
 
 impl SimConfig {
+    /// Sets the wire behaviour (paging styles, 304 links, strictness, rate limiting).
+    pub fn wire(mut self, w: Wire) -> Self {
+        self.wire = w;
+        self
+    }
     /// Adds a repository.
     pub fn repo(mut self, spec: RepoSpec) -> Self {
         self.repos.push(spec);
@@ -382,6 +391,29 @@ impl Simulator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .limits = l;
+    }
+
+    /// Changes the wire behaviour.
+    pub fn set_wire(&self, w: Wire) {
+        self.shared
+            .config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .wire = w;
+    }
+
+    /// Locks or unlocks an issue's conversation; returns false if there is no such issue.
+    pub fn lock_issue(&self, owner: &str, repo: &str, number: u64, locked: bool) -> bool {
+        self.with_repo(owner, repo, |w, id| {
+            match w.repos.get_mut(&id).and_then(|r| r.issues.get_mut(&number)) {
+                Some(i) => {
+                    i.locked = locked;
+                    true
+                }
+                None => false,
+            }
+        })
+        .unwrap_or(false)
     }
 
     /// Changes the random faults (and reseeds them).

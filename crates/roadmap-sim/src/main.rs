@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use roadmap_sim::{Faults, Latency, Limits, RepoSpec, SimConfig, Simulator};
+use roadmap_sim::{Faults, Latency, Limits, PageStyle, RepoSpec, SimConfig, Simulator, Wire};
 
 #[derive(Debug, Parser)]
 #[command(name = "roadmap-sim", version, about = "A GitHub REST API simulator")]
@@ -72,6 +72,19 @@ struct Serve {
     /// Primary rate limit per token per hour.
     #[arg(long, default_value_t = 5000)]
     rate_limit: u64,
+    /// How the issue listing pages: `cursor` (github.com today) or `page` (numbered with
+    /// `last`: GitHub Enterprise Server and older hosts).
+    #[arg(long, default_value = "cursor", value_parser = ["cursor", "page"])]
+    pagination: String,
+    /// Every listing (comments, milestones, labels too) pages this way.
+    #[arg(long)]
+    all_listings: bool,
+    /// Repeat `Link` on 304 answers (not established for github.com; off by default).
+    #[arg(long)]
+    link_on_304: bool,
+    /// Play GitHub Enterprise Server with its defaults: numbered pages, rate limiting off.
+    #[arg(long)]
+    enterprise_server: bool,
 }
 
 #[tokio::main]
@@ -113,9 +126,24 @@ async fn main() -> std::io::Result<()> {
             seed: s.seed,
             ..Faults::default()
         });
+    let style = PageStyle::parse(&s.pagination).unwrap_or(PageStyle::Cursor);
+    let mut wire = if s.enterprise_server {
+        Wire::enterprise_server()
+    } else {
+        Wire::github()
+    };
+    if !s.enterprise_server {
+        wire.issues = style;
+    }
+    if s.all_listings {
+        wire.comments = style;
+        wire.milestones = style;
+        wire.labels = style;
+    }
+    wire.link_on_304 = s.link_on_304;
     let config = SimConfig {
         port: s.port,
-        ..config
+        ..config.wire(wire)
     };
     let sim = Simulator::start(config).await?;
     if let Some(p) = &s.port_file {

@@ -21,7 +21,7 @@ pub fn ts(secs: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
-fn b64(s: &str) -> String {
+pub(crate) fn b64(s: &str) -> String {
     const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bytes = s.as_bytes();
     let mut out = String::new();
@@ -38,6 +38,25 @@ fn b64(s: &str) -> String {
         }
     }
     out
+}
+
+/// Decodes standard base64 (with or without padding) into UTF-8 text.
+pub(crate) fn unb64(s: &str) -> Option<String> {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.trim_end_matches('=').bytes() {
+        let v = T.iter().position(|x| *x == c)? as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A legacy-format node id (`MDU6SXNzdWUx`-like) for a type and database id.
@@ -162,6 +181,9 @@ pub fn issue(u: &Urls, world: &World, r: &Repo, i: &IssueRec, counts: &Counts) -
         "comments": comments,
         "closed_at": i.closed_at.map(ts), "created_at": ts(i.created_at), "updated_at": ts(i.updated_at),
         "closed_by": null,
+        "type": null,
+        "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+        "issue_dependencies_summary": {"blocked_by": 0, "total_blocked_by": 0, "blocking": 0, "total_blocking": 0},
         "author_association": if i.user == r.owner { "OWNER" } else { "CONTRIBUTOR" },
         "reactions": {
             "url": format!("{base}/issues/{}/reactions", i.number),
@@ -286,4 +308,86 @@ pub fn encode_segment(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether US daylight saving time (since 2007: second Sunday of March, 02:00 local, to the
+/// first Sunday of November, 02:00 local) is in force at `secs` (UTC).
+fn pacific_dst(secs: i64) -> bool {
+    use chrono::{Datelike, NaiveDate, Weekday};
+    let Some(t) = chrono::DateTime::from_timestamp(secs, 0) else {
+        return false;
+    };
+    let year = t.year();
+    let nth_sunday = |month: u32, n: u32| {
+        NaiveDate::from_weekday_of_month_opt(year, month, Weekday::Sun, n as u8)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc().timestamp())
+    };
+    match (nth_sunday(3, 2), nth_sunday(11, 1)) {
+        // 02:00 PST is 10:00 UTC; 02:00 PDT is 09:00 UTC.
+        (Some(start), Some(end)) => secs >= start + 10 * 3600 && secs < end + 9 * 3600,
+        _ => false,
+    }
+}
+
+/// GitHub keeps a milestone's `due_on` as a calendar date in US-Pacific time and serves it
+/// as that date's midnight there (`T07:00:00Z` in summer, `T08:00:00Z` in winter): the
+/// instant a client sends is floored to its Pacific date.
+pub fn pacific_midnight(secs: i64) -> i64 {
+    let offset = |t: i64| if pacific_dst(t) { 7 * 3600 } else { 8 * 3600 };
+    let local_day = (secs - offset(secs)).div_euclid(86_400) * 86_400;
+    // Midnight local of that date, in UTC: try the summer offset, else the winter one.
+    let summer = local_day + 7 * 3600;
+    if pacific_dst(summer) {
+        summer
+    } else {
+        local_day + 8 * 3600
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    }
+
+    #[test]
+    fn due_dates_floor_to_the_pacific_date() {
+        // Midnight UTC is the evening before in California.
+        assert_eq!(
+            ts(pacific_midnight(at("2026-07-15T00:00:00Z"))),
+            "2026-07-14T07:00:00Z"
+        );
+        assert_eq!(
+            ts(pacific_midnight(at("2026-07-15T12:00:00Z"))),
+            "2026-07-15T07:00:00Z"
+        );
+        assert_eq!(
+            ts(pacific_midnight(at("2026-01-15T12:00:00Z"))),
+            "2026-01-15T08:00:00Z"
+        );
+        assert_eq!(
+            ts(pacific_midnight(at("2026-01-15T08:00:00Z"))),
+            "2026-01-15T08:00:00Z"
+        );
+        // The days of the switch: 2026-03-08 and 2026-11-01.
+        assert_eq!(
+            ts(pacific_midnight(at("2026-03-08T20:00:00Z"))),
+            "2026-03-08T08:00:00Z"
+        );
+        assert_eq!(
+            ts(pacific_midnight(at("2026-03-09T20:00:00Z"))),
+            "2026-03-09T07:00:00Z"
+        );
+        assert_eq!(
+            ts(pacific_midnight(at("2026-11-01T20:00:00Z"))),
+            "2026-11-01T07:00:00Z"
+        );
+        assert_eq!(
+            ts(pacific_midnight(at("2026-11-02T20:00:00Z"))),
+            "2026-11-02T08:00:00Z"
+        );
+    }
 }

@@ -17,9 +17,19 @@ use sha2::{Digest, Sha256};
 use crate::data::{CommentRec, Fate, IssueRec, LabelRec, MilestoneRec, World};
 use crate::limits::Secondary;
 use crate::render::{self, Urls};
+use crate::wire::paginate;
 use crate::{FaultKind, Shared};
 
 const DOCS: &str = "https://docs.github.com/rest";
+
+/// Longest issue or comment body GitHub accepts, in characters.
+const MAX_BODY: usize = 65_536;
+
+fn too_long(body: &Value) -> bool {
+    body.get("body")
+        .and_then(Value::as_str)
+        .is_some_and(|b| b.chars().count() > MAX_BODY)
+}
 
 /// What a route produced before headers, limits and faults.
 pub(crate) struct Answer {
@@ -53,6 +63,13 @@ impl Answer {
     }
     fn not_found() -> Self {
         Answer::error(StatusCode::NOT_FOUND, "Not Found")
+    }
+    /// GitHub's answer to a body over 65,536 characters.
+    fn too_long(resource: &str) -> Self {
+        Answer::json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"message": "Validation Failed", "errors": [{"resource": resource, "code": "custom", "field": "body", "message": format!("body is too long (maximum is {MAX_BODY} characters)")}], "documentation_url": DOCS, "status": "422"}),
+        )
     }
     fn validation(resource: &str, field: &str, code: &str) -> Self {
         Answer::json(
@@ -141,9 +158,9 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     let authenticated = token.is_some();
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let template = format!("{method} {}", route_template(&segs));
-    let (limits, latency) = {
+    let (limits, latency, wire) = {
         let cfg = shared.config.lock().unwrap_or_else(|e| e.into_inner());
-        (cfg.limits.clone(), cfg.latency.clone())
+        (cfg.limits.clone(), cfg.latency.clone(), cfg.wire.clone())
     };
     let is_write = method != Method::GET && method != Method::HEAD;
 
@@ -162,14 +179,47 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             &key,
             authenticated,
             &limits,
-            latency.base,
-            0,
+            &wire,
+            false,
+        );
+    }
+
+    // A strict server (and many proxies) refuses a repeated singleton field (RFC 9110 §5.3).
+    if wire.strict_headers
+        && let Some(name) = SINGLETONS
+            .iter()
+            .find(|h| headers.get_all(**h).iter().count() > 1)
+    {
+        let a = Answer::error(
+            StatusCode::BAD_REQUEST,
+            &format!("Bad Request: duplicate '{name}' header found"),
+        );
+        return finish(
+            &shared,
+            &template,
+            a,
+            None,
+            &headers,
+            &key,
+            authenticated,
+            &limits,
+            &wire,
             false,
         );
     }
 
     // Limits, in GitHub's order: secondary concurrency, primary, points, content creation.
     let primary_free = segs == ["rate_limit"];
+    let limits = if wire.rate_limiting {
+        limits
+    } else {
+        // Enterprise Server's default: no primary limit (its secondary limits stay).
+        crate::Limits {
+            primary: u64::MAX / 2,
+            unauthenticated: u64::MAX / 2,
+            ..limits
+        }
+    };
     let secondary = if inflight > limits.concurrent {
         Some(Secondary::Concurrency)
     } else {
@@ -181,7 +231,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         let mut ls = shared.limit_state.lock().unwrap_or_else(|e| e.into_inner());
         let status = ls.primary(&key, authenticated, &limits);
         if let Some(s) = secondary {
-            refusal = Some(secondary_answer());
+            refusal = Some(secondary_answer(&wire));
             retry_after = Some(secondary_wait(s, &limits));
         } else if !primary_free && status.remaining == 0 {
             let who = if authenticated {
@@ -203,15 +253,18 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
                 json!({"message": msg, "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}),
             ));
         } else if let Err(s) = ls.points(&key, if is_write { 5 } else { 1 }, &limits) {
-            refusal = Some(secondary_answer());
+            refusal = Some(secondary_answer(&wire));
             retry_after = Some(secondary_wait(s, &limits));
         } else if method == Method::POST
             && creates_content(&segs)
             && let Err(s) = ls.content(&key, &limits)
         {
-            refusal = Some(secondary_answer());
+            refusal = Some(secondary_answer(&wire));
             retry_after = Some(secondary_wait(s, &limits));
         }
+    }
+    if !wire.secondary_retry_after {
+        retry_after = None;
     }
     if let Some(a) = refusal {
         shared
@@ -228,8 +281,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             &key,
             authenticated,
             &limits,
-            latency.base,
-            0,
+            &wire,
             false,
         );
     }
@@ -247,12 +299,15 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             authenticated,
             &limits,
             &latency,
+            &wire,
             f.stall,
         )
         .await;
     }
 
-    let answer = if primary_free && method == Method::GET {
+    let answer = if primary_free && method == Method::GET && !wire.rate_limiting {
+        Answer::error(StatusCode::NOT_FOUND, "Rate limiting is not enabled.")
+    } else if primary_free && method == Method::GET {
         let st = shared
             .limit_state
             .lock()
@@ -279,6 +334,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             &body,
             authenticated,
             no_push,
+            &wire,
         )
     };
     if let Some(f) = fault {
@@ -292,6 +348,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             authenticated,
             &limits,
             &latency,
+            &wire,
             f.stall,
         )
         .await;
@@ -306,8 +363,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         &key,
         authenticated,
         &limits,
-        Duration::ZERO,
-        items,
+        &wire,
         primary_free,
     );
     // A 304 carries no body: it costs the base latency only.
@@ -333,10 +389,26 @@ fn creates_content(segs: &[&str]) -> bool {
     )
 }
 
-fn secondary_answer() -> Answer {
+/// Fields a request may carry once only (RFC 9110 §5.3), plus GitHub's version header, whose
+/// repeated value is no known version.
+const SINGLETONS: &[&str] = &[
+    "user-agent",
+    "host",
+    "content-type",
+    "content-length",
+    "authorization",
+    "x-github-api-version",
+];
+
+fn secondary_answer(wire: &crate::Wire) -> Answer {
+    let message = if wire.abuse_wording {
+        "You have triggered an abuse detection mechanism. Please wait a few minutes before you try again."
+    } else {
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID."
+    };
     Answer::json(
         StatusCode::FORBIDDEN,
-        json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}),
+        json!({"message": message, "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}),
     )
 }
 
@@ -357,6 +429,7 @@ async fn apply_fault(
     authenticated: bool,
     limits: &crate::Limits,
     latency: &crate::Latency,
+    wire: &crate::Wire,
     stall: Duration,
 ) -> Response {
     shared
@@ -413,8 +486,7 @@ async fn apply_fault(
         key,
         authenticated,
         limits,
-        Duration::ZERO,
-        0,
+        wire,
         false,
     )
 }
@@ -442,8 +514,7 @@ fn finish(
     key: &str,
     authenticated: bool,
     limits: &crate::Limits,
-    _delay: Duration,
-    _items: u64,
+    wire: &crate::Wire,
     primary_free: bool,
 ) -> Response {
     let bytes = answer
@@ -458,14 +529,21 @@ fn finish(
         let mut h = Sha256::new();
         h.update(key.as_bytes());
         h.update(&bytes);
-        let tag = format!("\"{}\"", hex::encode(&h.finalize()[..16]));
+        let opaque = format!("\"{}\"", hex::encode(&h.finalize()[..16]));
+        // If-None-Match uses the weak comparison (RFC 9110 §13.1.2).
         let matches = req_headers
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| {
                 v.split(',')
-                    .any(|t| t.trim().trim_start_matches("W/") == tag)
+                    .any(|t| t.trim().trim_start_matches("W/") == opaque)
             });
+        let is_list = answer.body.as_ref().is_some_and(Value::is_array);
+        let tag = if is_list && wire.weak_list_etags {
+            format!("W/{opaque}")
+        } else {
+            opaque
+        };
         if matches {
             status = StatusCode::NOT_MODIFIED;
         }
@@ -496,11 +574,13 @@ fn finish(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
-    h.insert("x-ratelimit-limit", HeaderValue::from(rl.limit));
-    h.insert("x-ratelimit-remaining", HeaderValue::from(rl.remaining));
-    h.insert("x-ratelimit-used", HeaderValue::from(rl.used));
-    h.insert("x-ratelimit-reset", HeaderValue::from(rl.reset));
-    h.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+    if wire.rate_limiting {
+        h.insert("x-ratelimit-limit", HeaderValue::from(rl.limit));
+        h.insert("x-ratelimit-remaining", HeaderValue::from(rl.remaining));
+        h.insert("x-ratelimit-used", HeaderValue::from(rl.used));
+        h.insert("x-ratelimit-reset", HeaderValue::from(rl.reset));
+        h.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+    }
     h.insert(
         "x-github-api-version-selected",
         HeaderValue::from_static("2022-11-28"),
@@ -518,12 +598,15 @@ fn finish(
     }
     h.insert(
         header::VARY,
-        HeaderValue::from_static("Accept, Authorization, Cookie, X-GitHub-OTP"),
+        HeaderValue::from_static("Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding"),
     );
     if let Some(t) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
         h.insert(header::ETAG, t);
     }
-    if let Some(l) = answer.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+    let link = answer
+        .link
+        .filter(|_| status != StatusCode::NOT_MODIFIED || wire.link_on_304);
+    if let Some(l) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
         h.insert(header::LINK, l);
     }
     if let Some(l) = answer.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
@@ -560,54 +643,16 @@ fn parse_ts(s: &str) -> Option<i64> {
         })
 }
 
-/// Pages `items` as GitHub does, renders only the page, and builds the `Link` header.
-fn paginate<T>(
-    items: Vec<T>,
-    q: &[(String, String)],
-    link_base: &str,
-    render: impl Fn(T) -> Value,
-) -> Answer {
-    let per_page = param(q, "per_page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(30)
-        .clamp(1, 100);
-    let page = param(q, "page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let total = items.len();
-    let last = total.div_ceil(per_page).max(1);
-    let slice: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(render)
-        .collect();
-    let mut links = Vec::new();
-    if last > 1 {
-        let url = |p: usize| {
-            let mut pairs: Vec<(String, String)> =
-                q.iter().filter(|(k, _)| k != "page").cloned().collect();
-            pairs.push(("page".into(), p.to_string()));
-            let qs = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(pairs)
-                .finish();
-            format!("{link_base}?{qs}")
-        };
-        if page > 1 {
-            links.push(format!("<{}>; rel=\"prev\"", url(page - 1)));
+/// A listing's page as an answer (or the listing's refusal).
+fn listing(p: crate::wire::Paged) -> Answer {
+    match p {
+        crate::wire::Paged::Page { items, link } => {
+            let mut a = Answer::json(StatusCode::OK, Value::Array(items));
+            a.link = link;
+            a
         }
-        if page < last {
-            links.push(format!("<{}>; rel=\"next\"", url(page + 1)));
-            links.push(format!("<{}>; rel=\"last\"", url(last)));
-        }
-        if page > 1 {
-            links.push(format!("<{}>; rel=\"first\"", url(1)));
-        }
+        crate::wire::Paged::Refused(status, body) => Answer::json(status, body),
     }
-    let mut a = Answer::json(StatusCode::OK, Value::Array(slice));
-    a.link = (!links.is_empty()).then(|| links.join(", "));
-    a
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -620,6 +665,7 @@ fn route(
     body: &[u8],
     authenticated: bool,
     no_push: bool,
+    wire: &crate::Wire,
 ) -> Answer {
     let q = parse_query(query);
     if segs.last() == Some(&"") && segs.len() > 1 {
@@ -721,15 +767,26 @@ fn route(
                 }
             };
             list.sort_by_key(|i| key(i));
-            if param(&q, "direction").unwrap_or("desc") == "desc" {
+            let ascending = param(&q, "direction").unwrap_or("desc") != "desc";
+            if !ascending {
                 list.reverse();
             }
             let counts = render::Counts::of(r);
-            paginate(list, &q, &link_base("issues"), |i| {
-                render::issue(urls, world, r, i, &counts)
-            })
+            let keyed = list.into_iter().map(|i| (key(i), i)).collect();
+            listing(paginate(
+                keyed,
+                ascending,
+                &q,
+                &link_base("issues"),
+                wire.issues,
+                wire,
+                |i| render::issue(urls, world, r, i, &counts),
+            ))
         }
         (Method::POST, ["issues"]) => {
+            if too_long(&json_body) {
+                return Answer::too_long("Issue");
+            }
             let title = match &json_body["title"] {
                 Value::String(s) if !s.trim().is_empty() => s.clone(),
                 Value::Number(n) => n.to_string(),
@@ -782,24 +839,28 @@ fn route(
                 .values()
                 .filter(|c| since.is_none_or(|s| c.updated_at >= s))
                 .collect();
-            if let Some(sort) = param(&q, "sort") {
-                list.sort_by_key(|c| {
-                    (
-                        if sort == "updated" {
-                            c.updated_at
-                        } else {
-                            c.created_at
-                        },
-                        c.id,
-                    )
-                });
-                if param(&q, "direction") == Some("desc") {
-                    list.reverse();
-                }
+            // Without `sort`, ascending ids ("direction" is ignored then, as documented).
+            let sort = param(&q, "sort");
+            let key = |c: &CommentRec| match sort {
+                Some("updated") => (c.updated_at, c.id),
+                Some(_) => (c.created_at, c.id),
+                None => (0, c.id),
+            };
+            list.sort_by_key(|c| key(c));
+            let ascending = sort.is_none() || param(&q, "direction") != Some("desc");
+            if !ascending {
+                list.reverse();
             }
-            paginate(list, &q, &link_base("issues/comments"), |c| {
-                render::comment(urls, world, r, c)
-            })
+            let keyed = list.into_iter().map(|c| (key(c), c)).collect();
+            listing(paginate(
+                keyed,
+                ascending,
+                &q,
+                &link_base("issues/comments"),
+                wire.comments,
+                wire,
+                |c| render::comment(urls, world, r, c),
+            ))
         }
         (m, ["issues", n]) if m == Method::GET || m == Method::PATCH => {
             let Ok(n) = n.parse::<u64>() else {
@@ -814,6 +875,9 @@ fn route(
                     None => return Answer::not_found(),
                 };
                 let before = rec.clone();
+                if too_long(&json_body) {
+                    return Answer::too_long("Issue");
+                }
                 if let Some(t) = json_body.get("title") {
                     match t {
                         Value::String(s) if !s.trim().is_empty() => rec.title = s.clone(),
@@ -891,9 +955,18 @@ fn route(
                 return Answer::not_found();
             }
             if m == Method::POST {
+                if world.repos[&repo_id].issues[&n].locked {
+                    return Answer::error(
+                        StatusCode::FORBIDDEN,
+                        "Unable to create comment because issue is locked.",
+                    );
+                }
                 let Some(text) = json_body["body"].as_str().filter(|b| !b.is_empty()) else {
                     return Answer::validation("IssueComment", "body", "missing_field");
                 };
+                if too_long(&json_body) {
+                    return Answer::too_long("IssueComment");
+                }
                 let id = world.next_id();
                 let r = world.repos.get_mut(&repo_id).expect("repo");
                 r.comments.insert(
@@ -929,12 +1002,60 @@ fn route(
                 .values()
                 .filter(|c| c.issue == n && since.is_none_or(|s| c.updated_at >= s))
                 .collect();
-            paginate(
-                items,
+            let keyed = items.into_iter().map(|c| ((0, c.id), c)).collect();
+            listing(paginate(
+                keyed,
+                true,
                 &q,
                 &link_base(&format!("issues/{n}/comments")),
+                wire.comments,
+                wire,
                 |c| render::comment(urls, world, r, c),
-            )
+            ))
+        }
+        (m, ["issues", "comments", id])
+            if m == Method::GET || m == Method::PATCH || m == Method::DELETE =>
+        {
+            let Some(id) = id
+                .parse::<u64>()
+                .ok()
+                .filter(|id| world.repos[&repo_id].comments.contains_key(id))
+            else {
+                return Answer::not_found();
+            };
+            if m == Method::DELETE {
+                world
+                    .repos
+                    .get_mut(&repo_id)
+                    .expect("repo")
+                    .comments
+                    .remove(&id);
+                let mut a = Answer::json(StatusCode::NO_CONTENT, Value::Null);
+                a.body = None;
+                a.committed = true;
+                return a;
+            }
+            if m == Method::PATCH {
+                let Some(text) = json_body["body"].as_str().filter(|b| !b.is_empty()) else {
+                    return Answer::validation("IssueComment", "body", "missing_field");
+                };
+                if too_long(&json_body) {
+                    return Answer::too_long("IssueComment");
+                }
+                let r = world.repos.get_mut(&repo_id).expect("repo");
+                let c = r.comments.get_mut(&id).expect("comment");
+                if c.body != text {
+                    c.body = text.to_owned();
+                    c.updated_at = now;
+                }
+            }
+            let r = &world.repos[&repo_id];
+            let mut a = Answer::json(
+                StatusCode::OK,
+                render::comment(urls, world, r, &r.comments[&id]),
+            );
+            a.committed = m == Method::PATCH;
+            a
         }
         (Method::GET, ["milestones"]) => {
             let r = &world.repos[&repo_id];
@@ -944,17 +1065,30 @@ fn route(
                 .values()
                 .filter(|m| state == "all" || m.state == state)
                 .collect();
-            match param(&q, "sort").unwrap_or("due_on") {
-                "completeness" => list.sort_by_key(|m| m.number),
-                _ => list.sort_by_key(|m| (m.due_on.is_none(), m.due_on, m.number)),
-            }
-            if param(&q, "direction") == Some("desc") {
+            let by_due = param(&q, "sort").unwrap_or("due_on") != "completeness";
+            let key = |m: &MilestoneRec| {
+                if by_due {
+                    (m.due_on.unwrap_or(i64::MAX), m.number)
+                } else {
+                    (0, m.number)
+                }
+            };
+            list.sort_by_key(|m| key(m));
+            let ascending = param(&q, "direction") != Some("desc");
+            if !ascending {
                 list.reverse();
             }
             let counts = render::Counts::of(r);
-            paginate(list, &q, &link_base("milestones"), |m| {
-                render::milestone(urls, world, r, m, &counts)
-            })
+            let keyed = list.into_iter().map(|m| (key(m), m)).collect();
+            listing(paginate(
+                keyed,
+                ascending,
+                &q,
+                &link_base("milestones"),
+                wire.milestones,
+                wire,
+                |m| render::milestone(urls, world, r, m, &counts),
+            ))
         }
         (Method::POST, ["milestones"]) => {
             let Some(title) = json_body["title"]
@@ -985,7 +1119,10 @@ fn route(
                     description: json_body["description"].as_str().map(str::to_owned),
                     closed_at: (state == "closed").then_some(now),
                     state,
-                    due_on: json_body["due_on"].as_str().and_then(parse_ts),
+                    due_on: json_body["due_on"]
+                        .as_str()
+                        .and_then(parse_ts)
+                        .map(render::pacific_midnight),
                     created_at: now,
                     updated_at: now,
                     creator: "octocat".into(),
@@ -1031,7 +1168,7 @@ fn route(
                     ms.closed_at = (s == "closed").then_some(now);
                 }
                 if let Some(d) = json_body.get("due_on") {
-                    ms.due_on = d.as_str().and_then(parse_ts);
+                    ms.due_on = d.as_str().and_then(parse_ts).map(render::pacific_midnight);
                 }
                 if *ms != before {
                     ms.updated_at = now;
@@ -1047,9 +1184,21 @@ fn route(
         }
         (Method::GET, ["labels"]) => {
             let r = &world.repos[&repo_id];
-            paginate(r.labels.iter().collect(), &q, &link_base("labels"), |l| {
-                render::label(urls, r, l)
-            })
+            let keyed = r
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(k, l)| ((k as i64, l.id), l))
+                .collect();
+            listing(paginate(
+                keyed,
+                true,
+                &q,
+                &link_base("labels"),
+                wire.labels,
+                wire,
+                |l| render::label(urls, r, l),
+            ))
         }
         (Method::POST, ["labels"]) => {
             let Some(name) = json_body["name"]

@@ -891,6 +891,10 @@ async fn pull_comments(
     Ok(if failed { None } else { max_seen })
 }
 
+/// Missing issues up to this many are always looked up; above it, only while they are at
+/// most a tenth of those held.
+const LOST_CHECK_MIN: usize = 20;
+
 /// After a complete full listing: issues we hold that GitHub no longer lists were deleted or
 /// transferred. Ask for each, mark the file, never delete it.
 async fn find_lost(
@@ -902,6 +906,19 @@ async fn find_lost(
     report: &mut PullReport,
 ) -> Result<(), SyncError> {
     let numbers = index.issue_numbers().await?;
+    let missing = numbers.keys().filter(|n| !seen.contains(n)).count();
+    // A complete listing that lacks many of the issues we hold is far likelier to be a
+    // listing cut short than a mass deletion: say so rather than send a GET for each.
+    if missing > LOST_CHECK_MIN && missing * 10 > numbers.len() {
+        report.failures.push(ItemFailure {
+            what: "lost-issue check".into(),
+            reason: format!(
+                "{missing} of the {} issues held here are missing from GitHub's listing; not looking them up one by one (a listing cut short is likelier than that many deletions: run a full pull again)",
+                numbers.len()
+            ),
+        });
+        return Ok(());
+    }
     let mut written = Vec::new();
     for (number, path) in numbers {
         if seen.contains(&number) {

@@ -7,6 +7,8 @@
     clippy::print_stderr
 )]
 
+mod wire;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +20,7 @@ use roadmap_model::{
     RemoteState, Tracker, TrackerError,
 };
 use roadmap_sim::{
-    FaultKind, Faults, Latency, Limits, RepoSpec, ScriptedFault, SimConfig, Simulator,
+    FaultKind, Faults, Latency, Limits, RepoSpec, ScriptedFault, SimConfig, Simulator, Wire,
 };
 use secrecy::SecretString;
 
@@ -133,10 +135,16 @@ async fn a_no_change_relist_is_all_304s_and_costs_no_rate_limit_even_in_a_new_pr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrency_never_exceeds_the_worker_limit() {
-    let sim = Simulator::start(SimConfig::default().repo(spec(3000, 0)).latency(Latency {
-        base: Duration::from_millis(20),
-        ..Latency::default()
-    }))
+    // Numbered pages are fetched in parallel; github.com's cursor chain is sequential.
+    let sim = Simulator::start(
+        SimConfig::default()
+            .repo(spec(3000, 0))
+            .wire(Wire::numbered())
+            .latency(Latency {
+                base: Duration::from_millis(20),
+                ..Latency::default()
+            }),
+    )
     .await
     .unwrap();
     for workers in [1usize, 4, 9] {
@@ -499,8 +507,8 @@ async fn errors_are_classified_and_dropped_fields_detected() {
         Err(TrackerError::Unauthorized { .. })
     ));
     assert_eq!(gh.current_user().await.unwrap(), "octocat");
-    let (remaining, limit, _) = gh.rate_limit().await.unwrap();
-    assert!(remaining <= limit && limit == 5000);
+    let b = gh.rate_limit().await.unwrap().expect("rate limiting on");
+    assert!(b.remaining <= b.limit && b.limit == 5000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

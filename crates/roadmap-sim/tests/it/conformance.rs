@@ -137,6 +137,39 @@ fn every_response_body_matches_githubs_schemas() {
         &schema("validation-error.schema.json"),
         &bad.json(),
     );
+    let long = env.send(
+        "POST",
+        "/repos/octo/demo/issues/1/comments",
+        json!({"body": "x".repeat(70_000)}),
+    );
+    assert_eq!(long.status, 422);
+    check(
+        "body too long",
+        &schema("validation-error.schema.json"),
+        &long.json(),
+    );
+    assert!(env.sim.lock_issue("octo", "demo", 1, true));
+    let locked = env.send(
+        "POST",
+        "/repos/octo/demo/issues/1/comments",
+        json!({"body": "hi"}),
+    );
+    assert_eq!(locked.status, 403);
+    check(
+        "locked issue",
+        &schema("basic-error.schema.json"),
+        &locked.json(),
+    );
+    let edited = env.send(
+        "PATCH",
+        &format!("/repos/octo/demo/issues/comments/{}", comment.json()["id"]),
+        json!({"body": "edited"}),
+    );
+    check(
+        "edited comment",
+        &bundle_def("issue-comment"),
+        &edited.json(),
+    );
     let _ = TOKEN;
 }
 

@@ -9,6 +9,7 @@
 
 mod behaviour;
 mod conformance;
+mod today;
 
 use std::time::Duration;
 
