@@ -9,6 +9,7 @@
 
 mod local;
 mod sync;
+mod wire;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -16,7 +16,7 @@ use roadmap_cache::{Cache, CacheOptions};
 use roadmap_github::{GitHub, RetryPolicy};
 use roadmap_index::{Index, IssueQuery, collect_rows};
 use roadmap_model::{Issue, Status};
-use roadmap_sim::{RepoSpec, SimConfig, Simulator};
+use roadmap_sim::{RepoSpec, SimConfig, Simulator, Wire};
 use roadmap_store::{Kind, Store};
 use roadmap_sync::{Mapping, PullOptions, PullReport, SyncState, pull};
 use secrecy::SecretString;
@@ -38,11 +38,22 @@ fn spec(issues: u64, prs: u64, milestones: u64) -> RepoSpec {
 }
 
 async fn project(spec: RepoSpec) -> Project {
+    project_on(spec, Wire::github()).await
+}
+
+/// The paging styles the pull tests run in: github.com's (cursor issues, numbered others),
+/// every listing numbered with `last` (Enterprise Server, older hosts), every listing by
+/// cursor (github.com if the listings not yet observed page that way too).
+fn styles() -> [Wire; 3] {
+    [Wire::github(), Wire::numbered(), Wire::all_cursor()]
+}
+
+async fn project_on(spec: RepoSpec, wire: Wire) -> Project {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::init(dir.path(), "").unwrap();
     let mut other = RepoSpec::new("octo", "other");
     other.issues = 1;
-    let sim = Simulator::start(SimConfig::default().repo(spec).repo(other))
+    let sim = Simulator::start(SimConfig::default().repo(spec).repo(other).wire(wire))
         .await
         .unwrap();
     Project {
@@ -202,13 +213,15 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_pull_uses_the_minimum_number_of_calls_and_mirrors_the_remote() {
-    for (n, prs, m) in [
-        (12u64, 0u64, 6u64),
-        (106, 0, 6),
-        (515, 25, 12),
-        (250, 0, 130),
+    for (n, prs, m, wire) in [
+        (12u64, 0u64, 6u64, Wire::github()),
+        (106, 0, 6, Wire::numbered()),
+        (515, 25, 12, Wire::github()),
+        (515, 25, 12, Wire::numbered()),
+        (250, 0, 130, Wire::all_cursor()),
+        (250, 0, 130, Wire::numbered()),
     ] {
-        let p = project(spec(n, prs, m)).await;
+        let p = project_on(spec(n, prs, m), wire).await;
         let report = p.pull().await;
         let metrics = p.sim.metrics();
         let issue_pages = (n + prs).div_ceil(100).max(1);
@@ -245,7 +258,13 @@ async fn full_pull_uses_the_minimum_number_of_calls_and_mirrors_the_remote() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_no_change_pull_is_all_304s_and_touches_no_file() {
-    let p = project(spec(300, 20, 8)).await;
+    for wire in styles() {
+        no_change_pull(wire).await;
+    }
+}
+
+async fn no_change_pull(wire: Wire) {
+    let p = project_on(spec(300, 20, 8), wire).await;
     p.pull().await;
     // The first incremental pull asks `since` the watermark for the first time (one request
     // per resource); from then on an unchanged remote answers 304.
@@ -266,7 +285,13 @@ async fn a_no_change_pull_is_all_304s_and_touches_no_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incremental_pulls_follow_scripted_remote_changes() {
-    let p = project(spec(400, 10, 5)).await;
+    for wire in styles() {
+        incremental_pulls(wire).await;
+    }
+}
+
+async fn incremental_pulls(wire: Wire) {
+    let p = project_on(spec(400, 10, 5), wire).await;
     p.pull().await;
     // Edits, closes, relabels, comments, a new issue, a renamed milestone.
     p.sim
@@ -356,7 +381,13 @@ async fn local_edits_survive_a_pull_and_both_side_edits_merge_or_conflict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_pull_converges_when_rerun() {
-    let p = project(spec(700, 0, 4)).await;
+    for wire in styles() {
+        interrupted_pull(wire).await;
+    }
+}
+
+async fn interrupted_pull(wire: Wire) {
+    let p = project_on(spec(700, 0, 4), wire).await;
     // A pull that dies on page 4 (every retry fails): nothing after it is trusted.
     let mut f = roadmap_sim::ScriptedFault::next("page=4", roadmap_sim::FaultKind::Status502);
     f.remaining = 50;
@@ -452,3 +483,56 @@ async fn a_dry_run_reports_the_plan_and_writes_nothing() {
 }
 
 mod push;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_missing_issues_stop_the_lost_check_instead_of_a_get_each() {
+    let p = project(spec(200, 0, 2)).await;
+    p.pull().await;
+    // A mass deletion looks like a listing cut short: neither is checked issue by issue.
+    for n in 1..=60 {
+        p.sim.delete_issue("octo", "demo", n);
+    }
+    p.sim.reset_metrics();
+    let report = p
+        .pull_with(PullOptions {
+            full: true,
+            ..PullOptions::default()
+        })
+        .await;
+    assert_eq!(
+        p.sim
+            .metrics()
+            .calls("GET /repos/{owner}/{repo}/issues/{n}"),
+        0,
+        "no single-issue GETs"
+    );
+    assert!(report.lost.is_empty());
+    let f = report
+        .failures
+        .iter()
+        .find(|f| f.what == "lost-issue check")
+        .expect("said so");
+    assert!(f.reason.contains("60 of the 200 issues"), "{}", f.reason);
+    assert!(report.partial());
+
+    // A few missing ones are still looked up and marked.
+    let p = project(spec(200, 0, 2)).await;
+    p.pull().await;
+    for n in 1..=5 {
+        p.sim.delete_issue("octo", "demo", n);
+    }
+    p.sim.reset_metrics();
+    let report = p
+        .pull_with(PullOptions {
+            full: true,
+            ..PullOptions::default()
+        })
+        .await;
+    assert_eq!(report.lost.len(), 5);
+    assert_eq!(
+        p.sim
+            .metrics()
+            .calls("GET /repos/{owner}/{repo}/issues/{n}"),
+        5
+    );
+}

@@ -1,0 +1,201 @@
+//! The CLI against github.com as it answers today: cursor pages, 304s without `Link`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use roadmap_sim::{Latency, RepoSpec, SimConfig, Simulator, Wire};
+
+use crate::ok;
+
+fn start(spec: RepoSpec, wire: Wire, latency: Latency) -> (tokio::runtime::Runtime, Simulator) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sim = rt
+        .block_on(Simulator::start(
+            SimConfig::default().repo(spec).wire(wire).latency(latency),
+        ))
+        .unwrap();
+    (rt, sim)
+}
+
+fn command(p: &Path, sim: &Simulator, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roadmap"));
+    c.args(args)
+        .args(["--api-url", &sim.url()])
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", p.join("none.toml"))
+        .env("GITHUB_TOKEN", "ghp_wire_cli_test")
+        .env_remove("GH_TOKEN");
+    c
+}
+
+fn run(p: &Path, sim: &Simulator, args: &[&str]) -> Output {
+    command(p, sim, args).output().unwrap()
+}
+
+/// Every file a pull writes that is meant to be shared: issues, milestones, comments,
+/// labels, bases (not the cache, the index, the lock or the run statistics).
+fn shared_files(p: &Path) -> BTreeMap<String, Vec<u8>> {
+    let root = p.join(".roadmap");
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = e.path();
+            let rel = path.strip_prefix(&root).unwrap().display().to_string();
+            if rel.starts_with("cache")
+                || rel.starts_with("index.db")
+                || rel == "lock"
+                || rel == "sync/state.json"
+                || rel.contains(".tmp-")
+            {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_pull_killed_at_many_points_and_rerun_ends_with_the_files_of_a_clean_pull() {
+    let mut spec = RepoSpec::new("octo", "demo");
+    spec.issues = 1_200;
+    spec.milestones = 4;
+    spec.labels = 8;
+    spec.comments = 1;
+    // github.com's paging, 304s without `Link` (the default).
+    let (_rt, sim) = start(
+        spec,
+        Wire::github(),
+        Latency {
+            base: Duration::from_millis(25),
+            per_item: Duration::from_micros(500),
+            jitter: Duration::ZERO,
+        },
+    );
+    let clean = tempfile::tempdir().unwrap();
+    ok(clean.path(), &["init", "--repo", "octo/demo"]);
+    let out = run(clean.path(), &sim, &["sync", "pull", "--full"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = shared_files(clean.path());
+    assert!(expected.len() > 1_200);
+
+    for kill_after_ms in [150u64, 300, 450, 600, 800, 1_100, 1_500] {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        ok(p, &["init", "--repo", "octo/demo"]);
+        let mut child = command(p, &sim, &["sync", "pull", "--full"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let out = run(p, &sim, &["sync", "pull", "--full", "--json"]);
+        assert!(
+            out.status.success(),
+            "rerun after a kill at {kill_after_ms} ms: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            report["lost"].as_array().map_or(0, Vec::len),
+            0,
+            "nothing taken for lost after a kill at {kill_after_ms} ms"
+        );
+        let got = shared_files(p);
+        let missing: Vec<_> = expected
+            .keys()
+            .filter(|k| !got.contains_key(*k))
+            .take(5)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "kill at {kill_after_ms} ms: missing {missing:?}"
+        );
+        let differ: Vec<_> = expected
+            .iter()
+            .filter(|(k, v)| got.get(*k) != Some(v))
+            .map(|(k, _)| k)
+            .take(5)
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "kill at {kill_after_ms} ms: differ {differ:?}"
+        );
+        assert_eq!(got.len(), expected.len());
+    }
+}
+
+#[test]
+fn a_repository_with_250_labels_survives_a_no_change_pull_byte_for_byte() {
+    for wire in [Wire::github(), Wire::all_cursor()] {
+        let mut spec = RepoSpec::new("octo", "demo");
+        spec.issues = 30;
+        spec.labels = 250;
+        spec.milestones = 2;
+        let (_rt, sim) = start(spec, wire, Latency::default());
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        ok(p, &["init", "--repo", "octo/demo"]);
+        let labels = p.join(".roadmap/labels.yml");
+        let mut texts = Vec::new();
+        for _ in 0..3 {
+            let out = run(p, &sim, &["sync", "pull"]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            texts.push(std::fs::read(&labels).unwrap());
+        }
+        let names = String::from_utf8_lossy(&texts[0])
+            .lines()
+            .filter(|l| l.trim_start().starts_with("- name:"))
+            .count();
+        assert_eq!(names, 250, "every label is kept");
+        assert!(texts.iter().all(|t| *t == texts[0]), "labels.yml unchanged");
+        assert!(
+            sim.metrics().not_modified >= 3,
+            "later pulls were answered 304"
+        );
+        // Nothing to push: no label is created again.
+        let plan = run(p, &sim, &["sync", "push", "--dry-run", "--json"]);
+        let plan = String::from_utf8_lossy(&plan.stdout);
+        assert!(!plan.contains("create-label"), "{plan}");
+    }
+}
+
+#[test]
+fn doctor_works_against_an_enterprise_server_without_rate_limiting() {
+    let mut spec = RepoSpec::new("octo", "demo");
+    spec.issues = 5;
+    let (_rt, sim) = start(spec, Wire::enterprise_server(), Latency::default());
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let out = run(p, &sim, &["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not enabled on this host"), "{text}");
+    let out = run(p, &sim, &["sync", "pull"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
