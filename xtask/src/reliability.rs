@@ -118,7 +118,13 @@ fn sim_with(
     latency: Latency,
     limits: Limits,
 ) -> Result<Sim> {
-    let s = start_sim_with(issues, milestones, comments, limits)?;
+    let s = start_sim_with(
+        issues,
+        milestones,
+        comments,
+        limits,
+        roadmap_sim::Wire::github(),
+    )?;
     s.sim.set_latency(latency);
     Ok(s)
 }
