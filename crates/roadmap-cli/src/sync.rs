@@ -141,14 +141,21 @@ pub fn token() -> Option<SecretString> {
 /// Renders sync events: bars on a terminal, plain lines otherwise.
 pub struct Progress {
     bar: Mutex<Option<ProgressBar>>,
+    started: Mutex<Option<std::time::Instant>>,
     fancy: bool,
     quiet: bool,
 }
+
+/// A bar with an ETA only once the total is known (numbered pages); on github.com's cursor
+/// chain the total is unknown until the end, so the count and the rate, no made-up total.
+const BAR: &str = "{prefix:>11} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}";
+const COUNTER: &str = "{prefix:>11} {spinner} {pos} items, {per_sec}";
 
 impl Progress {
     pub fn new(quiet: bool) -> Self {
         Progress {
             bar: Mutex::new(None),
+            started: Mutex::new(None),
             fancy: std::io::stderr().is_terminal(),
             quiet,
         }
@@ -164,21 +171,27 @@ impl Progress {
                 if self.fancy {
                     let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
                     b.set_style(
-                        ProgressStyle::with_template(
-                            "{prefix:>11} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
+                        ProgressStyle::with_template(COUNTER)
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
                     b.set_prefix(phase.as_str());
                     *bar = Some(b);
                 } else {
+                    *self.started.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(std::time::Instant::now());
                     eprintln!("{}: started", phase.as_str());
                 }
             }
             SyncEvent::Progress { phase, done, total } => {
                 if let Some(b) = bar.as_ref() {
                     if let Some(t) = total {
+                        if b.length().is_none() {
+                            b.set_style(
+                                ProgressStyle::with_template(BAR)
+                                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                                    .progress_chars("=> "),
+                            );
+                        }
                         b.set_length(t.max(done));
                     }
                     b.set_position(done);
@@ -186,8 +199,14 @@ impl Progress {
                     && (done % 1000 == 0 || total == Some(done))
                     && phase == Phase::Issues
                 {
+                    let secs = self
+                        .started
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .map_or(0.0, |t| t.elapsed().as_secs_f64());
+                    let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
                     eprintln!(
-                        "{}: {done}{}",
+                        "{}: {done}{}, {rate:.0}/s",
                         phase.as_str(),
                         total.map(|t| format!(" of about {t}")).unwrap_or_default()
                     );
