@@ -277,13 +277,8 @@ async fn set_status(store: &Store, id: &str, status: Status, out: &mut impl Writ
     Ok(())
 }
 
-fn issue_json(file: &ItemFile<Issue>) -> serde_json::Value {
-    let mut v = serde_json::to_value(file.item()).unwrap_or_default();
-    if let Some(m) = v.as_object_mut() {
-        m.insert("body".into(), file.item().body.clone().into());
-        m.insert("path".into(), file.path.display().to_string().into());
-    }
-    v
+fn issue_json(file: &ItemFile<Issue>) -> crate::json::IssueJson<'_> {
+    crate::json::IssueJson::of(file.item(), &file.path)
 }
 
 pub fn edit_in_editor(path: &Path, editor: Option<&str>) -> Result<()> {
@@ -335,7 +330,7 @@ pub async fn milestone(store: &Store, cmd: MilestoneCmd, out: &mut impl Write) -
                 let v: Vec<_> = report
                     .items
                     .iter()
-                    .map(|f| serde_json::to_value(f.item()).unwrap_or_default())
+                    .map(|f| crate::json::MilestoneJson::of(f.item(), &f.path))
                     .collect();
                 writeln!(out, "{}", serde_json::to_string(&v)?)?;
             } else {
@@ -482,7 +477,7 @@ pub async fn roadmap(store: &Store, cmd: RoadmapCmd, out: &mut impl Write) -> Re
                 let v: Vec<_> = report
                     .items
                     .iter()
-                    .map(|f| serde_json::to_value(f.item()).unwrap_or_default())
+                    .map(|f| crate::json::RoadmapJson::of(f.item(), &f.path))
                     .collect();
                 writeln!(out, "{}", serde_json::to_string(&v)?)?;
             } else {

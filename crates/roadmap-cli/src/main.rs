@@ -8,6 +8,7 @@
 
 mod auth;
 mod config;
+mod json;
 mod local;
 mod render;
 mod sync;
@@ -361,9 +362,14 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
+            // A closed pipe (`roadmap issue list --json | head`) ends quietly, as `rg` does;
+            // serde_json wraps the write error in its own type.
             if e.chain().any(|c| {
                 c.downcast_ref::<std::io::Error>()
                     .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .and_then(serde_json::Error::io_error_kind)
+                        == Some(std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
             }

@@ -1,4 +1,6 @@
-//! Sync state (`.roadmap/sync/state.json`, text) and the project lock.
+//! Sync state (`.roadmap/sync/state.json`, text, committed: it changes only when the data
+//! does), the statistics of the last run (`.roadmap/sync/last-run.json`, git-ignored: they
+//! change with every run) and the project lock.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -26,8 +28,10 @@ pub struct SyncState {
     /// Issues edited on both sides, left alone until resolved.
     #[serde(default)]
     pub conflicts: Vec<String>,
-    /// The last pull.
-    #[serde(default)]
+    /// The last pull, kept apart in `sync/last-run.json` so that a pull that changed nothing
+    /// leaves the committed files as they were (older `state.json` files that hold it still
+    /// load).
+    #[serde(default, skip_serializing)]
     pub last_run: Option<LastRun>,
 }
 
@@ -48,6 +52,13 @@ fn path(store: &Store) -> PathBuf {
     store.layout().sync_dir().join("state.json")
 }
 
+fn last_run_path(store: &Store) -> PathBuf {
+    store.layout().sync_dir().join("last-run.json")
+}
+
+/// The `.gitignore` line for the run statistics, added to projects made before they moved.
+const IGNORE_LAST_RUN: &str = "/sync/last-run.json";
+
 impl SyncState {
     /// Reads the state; a missing file is a fresh state, a state of another repository or
     /// version is discarded (a full pull follows).
@@ -64,7 +75,15 @@ impl SyncState {
             Err(e) => return Err(SyncError::Io(e)),
         };
         match serde_json::from_str::<SyncState>(&text) {
-            Ok(s) if s.version == STATE_VERSION && s.repo.eq_ignore_ascii_case(repo) => Ok(s),
+            Ok(mut s) if s.version == STATE_VERSION && s.repo.eq_ignore_ascii_case(repo) => {
+                // Statistics are only for display: an unreadable file is no statistics.
+                if let Ok(t) = fs_err::read_to_string(last_run_path(store))
+                    && let Ok(r) = serde_json::from_str::<LastRun>(&t)
+                {
+                    s.last_run = Some(r);
+                }
+                Ok(s)
+            }
             Ok(_) => Ok(fresh),
             Err(e) => Err(SyncError::State {
                 path: p,
@@ -80,9 +99,40 @@ impl SyncState {
             message: e.to_string(),
         })?;
         text.push('\n');
-        store.write_atomic(&path(store), text.as_bytes())?;
+        // Rewrite only a changed state: an unchanged file keeps its bytes and its mtime.
+        if fs_err::read_to_string(path(store)).ok().as_deref() != Some(text.as_str()) {
+            store.write_atomic(&path(store), text.as_bytes())?;
+        }
+        if let Some(r) = &self.last_run {
+            let mut t = serde_json::to_string_pretty(r).map_err(|e| SyncError::State {
+                path: last_run_path(store),
+                message: e.to_string(),
+            })?;
+            t.push('\n');
+            store.write_atomic(&last_run_path(store), t.as_bytes())?;
+            ignore_last_run(store)?;
+        }
         Ok(())
     }
+}
+
+/// Projects made before the statistics moved out of `state.json` get the ignore line once.
+fn ignore_last_run(store: &Store) -> Result<(), SyncError> {
+    let p = store.layout().gitignore();
+    let Ok(text) = fs_err::read_to_string(&p) else {
+        return Ok(());
+    };
+    if text.lines().any(|l| l.trim() == IGNORE_LAST_RUN) {
+        return Ok(());
+    }
+    let mut text = text;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(IGNORE_LAST_RUN);
+    text.push('\n');
+    store.write_atomic(&p, text.as_bytes())?;
+    Ok(())
 }
 
 /// An exclusive lock on the project for the length of a sync; released on drop (and by the

@@ -199,3 +199,116 @@ fn doctor_works_against_an_enterprise_server_without_rate_limiting() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_pull_that_changes_nothing_leaves_git_status_clean() {
+    let mut spec = RepoSpec::new("octo", "demo");
+    spec.issues = 120;
+    spec.milestones = 3;
+    spec.labels = 6;
+    spec.comments = 1;
+    let (_rt, sim) = start(spec, Wire::github(), Latency::default());
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(p)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let out = run(p, &sim, &["sync", "pull"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "first pull"]);
+    for _ in 0..2 {
+        let out = run(p, &sim, &["sync", "pull"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(git(&["status", "--porcelain"]), "", "nothing to commit");
+    }
+    // `sync status` still shows the last run, from the ignored statistics file.
+    let status = String::from_utf8_lossy(&run(p, &sim, &["sync", "status"]).stdout).into_owned();
+    assert!(
+        status.contains("last pull") && status.contains("API calls"),
+        "{status}"
+    );
+    // A remote change does change the files.
+    sim.edit_issue("octo", "demo", 5, |i| i.title = "changed on GitHub".into());
+    let out = run(p, &sim, &["sync", "pull"]);
+    assert!(out.status.success());
+    assert!(git(&["status", "--porcelain"]).contains("gh-5.md"));
+}
+
+#[test]
+fn json_shapes_are_stable_and_a_closed_pipe_ends_quietly() {
+    let mut spec = RepoSpec::new("octo", "demo");
+    spec.issues = 600;
+    spec.milestones = 2;
+    let (_rt, sim) = start(spec, Wire::github(), Latency::default());
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    assert!(run(p, &sim, &["sync", "pull"]).status.success());
+    let created: serde_json::Value =
+        serde_json::from_str(&ok(p, &["issue", "create", "bare", "--json"])).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(p, &["issue", "show", &id, "--json"])).unwrap();
+    for key in ["labels", "assignees", "depends_on", "blocks"] {
+        assert_eq!(shown[key], serde_json::json!([]), "{key}");
+    }
+    for key in ["milestone", "estimate", "progress", "number", "remote"] {
+        assert!(
+            shown.get(key).is_some_and(serde_json::Value::is_null),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        shown.as_object().unwrap().keys().collect::<Vec<_>>(),
+        created.as_object().unwrap().keys().collect::<Vec<_>>(),
+        "create and show print the same shape"
+    );
+    let ms: serde_json::Value =
+        serde_json::from_str(&ok(p, &["milestone", "list", "--json"])).unwrap();
+    assert!(ms[0].get("due").is_some() && ms[0].get("description").is_some());
+
+    // `roadmap issue list --json | head -c 10`: the reader goes away early.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roadmap"))
+        .args(["issue", "list", "--json"])
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", p.join("none.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}", out.status);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
