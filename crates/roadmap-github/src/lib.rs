@@ -647,7 +647,10 @@ impl Tracker for GitHub {
                     .flatten()
                     .filter(|v| !parse::is_pull_request(v))
                     .filter_map(|v| parse::issue(v).ok())
-                    .find(|i| i.title == issue.title && i.body == issue.body))
+                    .find(|i| {
+                        i.title == issue.title
+                            && i.body.as_deref().unwrap_or_default() == issue.body
+                    }))
             };
             let created = self
                 .create(

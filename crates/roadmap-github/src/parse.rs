@@ -101,7 +101,7 @@ pub fn issue(v: &Value) -> Result<RemoteIssue, String> {
             Some(Value::Number(x)) => x.to_string(),
             _ => return Err("field `title` missing or not a string".into()),
         },
-        body: opt_s(v, "body").unwrap_or_default(),
+        body: opt_s(v, "body"),
         state: state(v)?,
         state_reason: opt_s(v, "state_reason"),
         labels,

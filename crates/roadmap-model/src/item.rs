@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::text::TextForm;
 use crate::values::{ItemId, Priority, Status, Timestamp};
 
 /// Where a synced item lives on GitHub, and the remote state it was last synced from.
@@ -30,6 +31,17 @@ pub struct RemoteRef {
     /// Set when a full pull found the issue deleted (`gone`) or transferred (`transferred`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost: Option<String>,
+    /// How GitHub's body (or description) differs from the file's: `null`, `crlf`,
+    /// `no-final-newline`; absent when the file's body is GitHub's text.
+    #[serde(default, skip_serializing_if = "TextForm::is_plain")]
+    pub body_form: TextForm,
+    /// The exact label GitHub holds for `status` (e.g. `Status: In Progress`), kept while the
+    /// status is unchanged so that a push never respells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_label: Option<String>,
+    /// The exact label GitHub holds for `priority` (e.g. `Priority: High`), likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_label: Option<String>,
 }
 
 /// An issue: front matter fields plus a Markdown body.

@@ -5,10 +5,12 @@
 //! (status, priority, ids) and the trait. Every other crate depends on it.
 
 mod item;
+mod text;
 mod tracker;
 mod values;
 
 pub use item::{Comment, Issue, Label, Milestone, MilestoneState, RemoteRef, Roadmap};
+pub use text::TextForm;
 pub use tracker::{
     EndpointMetrics, ListOptions, ListStats, Page, RemoteComment, RemoteIssue, RemoteLabel,
     RemoteMilestone, RemoteState, TrackerError, TrackerMetrics,

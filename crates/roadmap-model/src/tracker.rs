@@ -42,8 +42,8 @@ pub struct RemoteIssue {
     pub node_id: String,
     /// Title.
     pub title: String,
-    /// Markdown body.
-    pub body: String,
+    /// Markdown body, exactly as GitHub holds it (`None`: null).
+    pub body: Option<String>,
     /// Open or closed.
     pub state: RemoteState,
     /// Why it was closed or reopened.

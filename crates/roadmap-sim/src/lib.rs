@@ -260,8 +260,23 @@ impl SimMetrics {
     }
 }
 
+/// A write request as the simulator received it, for tests that check what a client sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WriteRecord {
+    /// `POST`, `PATCH`, `PUT`, `DELETE`.
+    pub method: String,
+    /// Path and query, after any `/api/v3` prefix.
+    pub path: String,
+    /// The JSON body (`null` when there was none or it did not parse).
+    pub body: serde_json::Value,
+}
+
+/// Writes kept in the log (oldest dropped first).
+const WRITE_LOG: usize = 10_000;
+
 #[derive(Debug)]
 pub(crate) struct Shared {
+    pub writes: Mutex<std::collections::VecDeque<WriteRecord>>,
     pub world: Mutex<World>,
     pub config: Mutex<SimConfig>,
     pub limit_state: Mutex<limits::LimitState>,
@@ -304,6 +319,7 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            writes: Mutex::new(std::collections::VecDeque::new()),
             world: Mutex::new(world),
             limit_state: Mutex::new(limits::LimitState::default()),
             metrics: Mutex::new(SimMetrics::default()),
@@ -356,8 +372,25 @@ impl Simulator {
         m
     }
 
+    /// The write requests received since the last [`Simulator::reset_metrics`] (at most the
+    /// last 10,000), oldest first.
+    pub fn writes(&self) -> Vec<WriteRecord> {
+        self.shared
+            .writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     /// Zeroes the request accounting (not the rate limits).
     pub fn reset_metrics(&self) {
+        self.shared
+            .writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         *self
             .shared
             .metrics

@@ -286,6 +286,21 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         );
     }
 
+    if is_write {
+        let mut log = shared.writes.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() >= crate::WRITE_LOG {
+            log.pop_front();
+        }
+        log.push_back(crate::WriteRecord {
+            method: method.to_string(),
+            path: if query.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}?{query}")
+            },
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        });
+    }
     let fault = shared.pick_fault(&method, &format!("{path}?{query}"));
     if let Some(f) = &fault
         && !f.after_commit

@@ -12,8 +12,17 @@
 //!
 //! Default values are carried by the absence of a label, so a pull followed by a push of an
 //! unedited issue changes nothing on GitHub, and a push followed by a pull changes nothing here.
+//!
+//! Labels are recognised whatever their case and spacing (`Priority: High`, `priority:high`,
+//! `STATUS: in progress`), and the label GitHub holds keeps its exact spelling
+//! (`remote.status_label`, `remote.priority_label`) for as long as the field keeps its value,
+//! `priority: medium` included; a changed field replaces that one label with the project's
+//! spelling. A second label of the same kind is an ordinary label and is never touched.
+//! Bodies travel exactly: see [`roadmap_model::TextForm`].
 
-use roadmap_model::{Issue, ItemId, Priority, RemoteIssue, RemoteRef, RemoteState, Status};
+use roadmap_model::{
+    Issue, ItemId, Priority, RemoteIssue, RemoteRef, RemoteState, Status, TextForm,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -83,18 +92,35 @@ impl Mapping {
     /// What GitHub should hold for `issue`.
     pub fn to_remote(&self, issue: &Issue) -> RemoteShape {
         let mut labels = issue.labels.clone();
-        if let Some(p) = &self.status_prefix
-            && matches!(
-                issue.status,
-                Status::InProgress | Status::Blocked | Status::Review
-            )
-        {
-            labels.push(format!("{p}{}", issue.status.as_str()));
+        let remote = issue.remote.as_ref();
+        if let Some(p) = &self.status_prefix {
+            // GitHub's own spelling while the status is the one it says.
+            let held = remote
+                .and_then(|r| r.status_label.clone())
+                .filter(|l| self.status_of(l) == Some(issue.status));
+            match held {
+                Some(l) => labels.push(l),
+                None if matches!(
+                    issue.status,
+                    Status::InProgress | Status::Blocked | Status::Review
+                ) =>
+                {
+                    labels.push(format!("{p}{}", issue.status.as_str()))
+                }
+                None => {}
+            }
         }
-        if let Some(p) = &self.priority_prefix
-            && issue.priority != Priority::Medium
-        {
-            labels.push(format!("{p}{}", issue.priority.as_str()));
+        if let Some(p) = &self.priority_prefix {
+            let held = remote
+                .and_then(|r| r.priority_label.clone())
+                .filter(|l| self.priority_of(l) == Some(issue.priority));
+            match held {
+                Some(l) => labels.push(l),
+                None if issue.priority != Priority::Medium => {
+                    labels.push(format!("{p}{}", issue.priority.as_str()))
+                }
+                None => {}
+            }
         }
         let mut body = issue.body.clone();
         if self.hidden_fields {
@@ -117,6 +143,11 @@ impl Mapping {
                 body.push('\n');
             }
         }
+        // Back to GitHub's exact text: its line endings, its final newline or none.
+        let body = remote
+            .map(|r| r.body_form)
+            .unwrap_or_default()
+            .join_or_empty(&body);
         RemoteShape {
             title: issue.title.clone(),
             body,
@@ -136,7 +167,7 @@ impl Mapping {
         if !self.hidden_fields {
             return None;
         }
-        split_hidden(&remote.body)
+        split_hidden(remote.body.as_deref().unwrap_or_default())
             .1
             .and_then(|h| h.id)
             .and_then(|id| ItemId::new(id).ok())
@@ -151,40 +182,32 @@ impl Mapping {
         milestone_title: Option<String>,
     ) {
         let mut labels = Vec::new();
-        let mut status = None;
-        let mut priority = None;
+        let mut status: Option<(Status, String)> = None;
+        let mut priority: Option<(Priority, String)> = None;
         for l in &remote.labels {
-            if let Some(s) = self
-                .status_prefix
-                .as_deref()
-                .and_then(|p| strip_prefix_ci(l, p))
-                .and_then(|s| s.parse::<Status>().ok())
-            {
-                status = Some(s);
-            } else if let Some(p) = self
-                .priority_prefix
-                .as_deref()
-                .and_then(|p| strip_prefix_ci(l, p))
-                .and_then(|p| p.parse::<Priority>().ok())
-            {
-                priority = Some(p);
-            } else {
-                labels.push(l.clone());
+            // The first label of each kind carries the field; any other stays a label.
+            match (self.status_of(l), self.priority_of(l)) {
+                (Some(s), _) if status.is_none() => status = Some((s, l.clone())),
+                (None, Some(p)) if priority.is_none() => priority = Some((p, l.clone())),
+                _ => labels.push(l.clone()),
             }
         }
+        // The form describes GitHub's whole text; the hidden block is then split off the
+        // file's form of it (its own line, `\n`-ended).
+        let (full, form) = TextForm::split(remote.body.as_deref());
         let (body, hidden) = if self.hidden_fields {
-            split_hidden(&remote.body)
+            split_hidden(&full)
         } else {
-            (remote.body.as_str(), None)
+            (full.as_str(), None)
         };
         issue.title = remote.title.clone();
-        issue.body = normalise_body(body);
+        issue.body = body.to_owned();
         issue.labels = labels;
         issue.assignees = remote.assignees.clone();
         issue.milestone = milestone_title;
         issue.status = match remote.state {
             RemoteState::Closed => Status::Done,
-            _ if self.status_prefix.is_some() => match status {
+            _ if self.status_prefix.is_some() => match status.as_ref().map(|x| x.0) {
                 Some(s) if s != Status::Done => s,
                 _ => Status::Todo,
             },
@@ -193,7 +216,7 @@ impl Mapping {
             _ => Status::Todo,
         };
         if self.priority_prefix.is_some() {
-            issue.priority = priority.unwrap_or(Priority::Medium);
+            issue.priority = priority.as_ref().map_or(Priority::Medium, |x| x.0);
         }
         if self.hidden_fields {
             let h = hidden.unwrap_or_default();
@@ -213,6 +236,9 @@ impl Mapping {
             updated_at: Some(remote.updated_at),
             hash: None,
             lost: None,
+            body_form: form,
+            status_label: status.map(|x| x.1),
+            priority_label: priority.map(|x| x.1),
         });
         let hash = fingerprint(issue);
         if let Some(r) = issue.remote.as_mut() {
@@ -231,10 +257,46 @@ impl Mapping {
     }
 }
 
-fn strip_prefix_ci<'a>(label: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = label.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &label[prefix.len()..])
+impl Mapping {
+    /// The status a label carries, if it is a status label (`status:blocked`,
+    /// `Status: In Progress`).
+    pub fn status_of(&self, label: &str) -> Option<Status> {
+        let rest = strip_prefix_loose(label, self.status_prefix.as_deref()?)?;
+        loose_value(rest).parse().ok()
+    }
+
+    /// The priority a label carries, if it is a priority label (`priority:high`,
+    /// `Priority: High`).
+    pub fn priority_of(&self, label: &str) -> Option<Priority> {
+        let rest = strip_prefix_loose(label, self.priority_prefix.as_deref()?)?;
+        loose_value(rest).parse().ok()
+    }
+}
+
+/// `label` without `prefix`, compared ignoring case and whitespace (`Priority: High` has the
+/// prefix `priority:`).
+fn strip_prefix_loose<'a>(label: &'a str, prefix: &str) -> Option<&'a str> {
+    let mut want = prefix.chars().filter(|c| !c.is_whitespace()).peekable();
+    want.peek()?;
+    for (i, c) in label.char_indices() {
+        if c.is_whitespace() {
+            continue;
+        }
+        match want.next() {
+            Some(w) if w.to_lowercase().eq(c.to_lowercase()) => {
+                if want.peek().is_none() {
+                    return Some(&label[i + c.len_utf8()..]);
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// A label's value as the value parsers spell it: `In Progress` is `in-progress`.
+fn loose_value(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join("-")
 }
 
 /// Whether an id is the `gh-<n>` of an issue first seen on GitHub.
@@ -270,9 +332,17 @@ pub fn fingerprint(issue: &Issue) -> String {
     labels.sort();
     let mut assignees = issue.assignees.clone();
     assignees.sort();
+    // The text as GitHub would hold it: an editor's final newline is no edit. For the plain
+    // form this is the body itself, so fingerprints of older files are unchanged.
+    let form = issue
+        .remote
+        .as_ref()
+        .map(|r| r.body_form)
+        .unwrap_or_default();
+    let text = form.join_or_empty(&issue.body);
     for part in [
         issue.title.as_str(),
-        issue.body.as_str(),
+        text.as_str(),
         issue.status.as_str(),
         issue.priority.as_str(),
         &labels.join("\u{1f}"),
@@ -313,15 +383,6 @@ pub fn locally_edited(issue: &Issue) -> bool {
     }
 }
 
-/// Bodies are stored with a final newline so that files end cleanly; GitHub's CRLFs are kept.
-fn normalise_body(body: &str) -> String {
-    if body.is_empty() || body.ends_with('\n') {
-        body.to_owned()
-    } else {
-        format!("{body}\n")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -334,7 +395,7 @@ mod tests {
             id: number,
             node_id: String::new(),
             title: shape.title.clone(),
-            body: shape.body.clone(),
+            body: Some(shape.body.clone()),
             state: shape.state,
             state_reason: None,
             labels: shape.labels.clone(),

@@ -272,13 +272,22 @@ fn local_milestone_titles(store: &Store) -> Result<HashMap<u64, String>, SyncErr
         .collect())
 }
 
+/// The description GitHub should hold for a milestone file (`None`: null).
+pub(crate) fn milestone_description(m: &Milestone) -> Option<String> {
+    m.remote
+        .as_ref()
+        .map(|r| r.body_form)
+        .unwrap_or_default()
+        .join(&m.body)
+}
+
 pub(crate) fn milestone_fingerprint(m: &Milestone) -> String {
     let mut h = Sha256::new();
     for part in [
         m.title.as_str(),
         m.state.as_str(),
         &m.due.map(|d| d.to_string()).unwrap_or_default(),
-        m.body.as_str(),
+        &milestone_description(m).unwrap_or_default(),
     ] {
         h.update(part.as_bytes());
         h.update([0u8]);
@@ -336,7 +345,7 @@ async fn pull_milestones(
                         counts.created += 1;
                         continue;
                     }
-                    match store.create(m) {
+                    match store.create_synced(m) {
                         Ok(f) => {
                             counts.created += 1;
                             report.files_written += 1;
@@ -377,7 +386,7 @@ async fn pull_milestones(
                         counts.unchanged += 1;
                         continue;
                     }
-                    match store.save(&mut f) {
+                    match store.save_synced(&mut f) {
                         Ok(true) => {
                             counts.updated += 1;
                             report.files_written += 1;
@@ -419,23 +428,16 @@ pub(crate) fn apply_milestone(m: &mut Milestone, rm: &RemoteMilestone) {
     m.due = rm.due_on;
     m.created = Some(rm.created_at);
     m.updated = Some(rm.updated_at);
-    m.body = rm
-        .description
-        .as_deref()
-        .map(|d| {
-            if d.ends_with('\n') || d.is_empty() {
-                d.to_owned()
-            } else {
-                format!("{d}\n")
-            }
-        })
-        .unwrap_or_default();
+    // The description exactly: null, CRLF and a missing final newline are recorded, not lost.
+    let (body, form) = roadmap_model::TextForm::split(rm.description.as_deref());
+    m.body = body;
     m.remote = Some(RemoteRef {
         number: rm.number,
         node_id: Some(rm.node_id.clone()).filter(|s| !s.is_empty()),
         url: Some(rm.html_url.clone()).filter(|s| !s.is_empty()),
         state: Some(rm.state.as_str().into()),
         updated_at: Some(rm.updated_at),
+        body_form: form,
         ..RemoteRef::default()
     });
     let h = milestone_fingerprint(m);

@@ -237,7 +237,8 @@ async fn resume(
             if file.item().remote.is_none()
                 && let Some(found) = listed.iter().find(|r| {
                     mapping.origin_id(r).as_ref() == Some(&id)
-                        || (r.title == intent.title && r.body == intent.body)
+                        || (r.title == intent.title
+                            && r.body.as_deref().unwrap_or_default() == intent.body)
                 })
             {
                 link(store, mapping, &mut file, found)?;
@@ -597,7 +598,7 @@ async fn create_label(p: &mut Pusher<'_>, name: String) -> Result<(), SyncError>
 
 async fn push_milestone(p: &mut Pusher<'_>, f: &mut ItemFile<Milestone>) -> Result<(), SyncError> {
     let m = f.item().clone();
-    let desc = (!m.body.is_empty()).then(|| m.body.trim_end_matches('\n').to_owned());
+    let desc = crate::pull::milestone_description(&m).filter(|d| !d.is_empty());
     let state = match m.state {
         roadmap_model::MilestoneState::Closed => RemoteState::Closed,
         _ => RemoteState::Open,
@@ -616,20 +617,15 @@ async fn push_milestone(p: &mut Pusher<'_>, f: &mut ItemFile<Milestone>) -> Resu
             made.map(|rm| (rm, "created"))
         }
         Some(r) if r.hash.as_deref() != Some(milestone_fingerprint(&m).as_str()) => {
+            let (patch, fields) = milestone_patch(p.store, &m, r.hash.as_deref());
             p.plan(
                 "update-milestone",
                 format!("milestone #{} \"{}\"", r.number, m.title),
-                vec!["title", "description", "state", "due"],
+                fields,
             );
             if p.opts.dry_run {
                 return Ok(());
             }
-            let patch = MilestonePatch {
-                title: Some(m.title.clone()),
-                description: Some(desc.unwrap_or_default()),
-                state: Some(state),
-                due_on: m.due,
-            };
             p.tracker
                 .update_milestone(r.number, patch)
                 .await
@@ -649,7 +645,7 @@ async fn push_milestone(p: &mut Pusher<'_>, f: &mut ItemFile<Milestone>) -> Resu
             let mut next = f.item().clone();
             apply_milestone(&mut next, &rm);
             *f.item_mut() = next;
-            if p.store.save(f)? {
+            if p.store.save_synced(f)? {
                 p.report.files_written += 1;
             }
             p.milestones_written.push(f.clone());
@@ -659,6 +655,48 @@ async fn push_milestone(p: &mut Pusher<'_>, f: &mut ItemFile<Milestone>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The fields of a milestone that differ from its sync base, each as the user wrote it. With
+/// no usable base (missing, or not matching `remote.hash`) every field is sent.
+fn milestone_patch(
+    store: &Store,
+    m: &Milestone,
+    hash: Option<&str>,
+) -> (MilestonePatch, Vec<&'static str>) {
+    let base = store
+        .read_base::<Milestone>(&m.id)
+        .map(|f| f.item().clone())
+        .filter(|b| hash == Some(milestone_fingerprint(b).as_str()));
+    let state = |s: roadmap_model::MilestoneState| match s {
+        roadmap_model::MilestoneState::Closed => RemoteState::Closed,
+        _ => RemoteState::Open,
+    };
+    let mut patch = MilestonePatch::default();
+    let mut fields = Vec::new();
+    let desc = crate::pull::milestone_description(m);
+    if base.as_ref().is_none_or(|b| b.title != m.title) {
+        patch.title = Some(m.title.clone());
+        fields.push("title");
+    }
+    if base
+        .as_ref()
+        .is_none_or(|b| crate::pull::milestone_description(b) != desc)
+    {
+        patch.description = Some(desc.unwrap_or_default());
+        fields.push("description");
+    }
+    if base.as_ref().is_none_or(|b| b.state != m.state) {
+        patch.state = Some(state(m.state));
+        fields.push("state");
+    }
+    // Dates compare as calendar dates: GitHub keeps a date, not an instant.
+    let day = |d: Option<roadmap_model::Timestamp>| d.map(|t| t.0.date_naive());
+    if base.as_ref().is_none_or(|b| day(b.due) != day(m.due)) {
+        patch.due_on = m.due;
+        fields.push("due");
+    }
+    (patch, fields)
 }
 
 /// What changed between two shapes, as a patch; the fields named.

@@ -51,7 +51,7 @@ fn shared_files(p: &Path) -> BTreeMap<String, Vec<u8>> {
             if rel.starts_with("cache")
                 || rel.starts_with("index.db")
                 || rel == "lock"
-                || rel == "sync/state.json"
+                || rel == "sync/last-run.json"
                 || rel.contains(".tmp-")
             {
                 continue;

@@ -483,6 +483,7 @@ async fn a_dry_run_reports_the_plan_and_writes_nothing() {
 }
 
 mod push;
+mod roundtrip;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_missing_issues_stop_the_lost_check_instead_of_a_get_each() {

@@ -27,7 +27,7 @@ impl Project {
         r
     }
 
-    async fn push(&self) -> SyncReport {
+    pub(crate) async fn push(&self) -> SyncReport {
         self.push_with(&self.client(), PushOptions::default()).await
     }
 
