@@ -69,13 +69,13 @@ const KEYS: &[(&str, Type, Option<&str>, &str)] = &[
         "status_labels",
         Type::Str,
         Some("status:"),
-        "label prefix carrying in-progress/blocked/review to GitHub (`off`: status travels as open/closed only)",
+        "label prefix carrying in-progress/blocked/review to GitHub, matched ignoring case and spaces (`Status: In Progress`); GitHub's own spelling is kept while the status is unchanged (`off`: status travels as open/closed only)",
     ),
     (
         "priority_labels",
         Type::Str,
         Some("priority:"),
-        "label prefix carrying a priority other than medium (`off`: priority stays local)",
+        "label prefix carrying a priority other than medium, matched ignoring case and spaces (`Priority: High`); GitHub's own spelling is kept while the priority is unchanged (`off`: priority stays local)",
     ),
     (
         "hidden_fields",

@@ -324,6 +324,8 @@ fn write_comments(
 
 /// Per-run context of a push.
 struct Pusher<'a> {
+    /// The repository's labels as GitHub spells them (`labels.yml`).
+    label_names: Vec<String>,
     tracker: &'a dyn Tracker,
     store: &'a Store,
     opts: &'a PushOptions,
@@ -395,7 +397,11 @@ async fn push_locked(
             .iter()
             .filter_map(|f| Some((f.item().title.clone(), f.item().remote.as_ref()?.number)))
             .collect(),
-        labels: read_labels(store),
+        labels: read_labels(store)
+            .iter()
+            .map(|l| l.to_lowercase())
+            .collect(),
+        label_names: read_labels(store),
         issues_written: Vec::new(),
         milestones_written: Vec::new(),
         since: state.watermarks.get("issues").copied(),
@@ -435,7 +441,7 @@ async fn push_locked(
     let mut missing_labels = Vec::new();
     let mut missing_ms = Vec::new();
     for f in &todo {
-        let shape = opts.mapping.to_remote(f.item());
+        let shape = shape_of(&opts.mapping, &p.label_names, f.item());
         for l in shape.labels {
             if p.labels.insert(l.to_lowercase()) {
                 missing_labels.push(l);
@@ -548,15 +554,36 @@ async fn create_missing_milestone(p: &mut Pusher<'_>, title: String) -> Result<(
     Ok(())
 }
 
-fn read_labels(store: &Store) -> HashSet<String> {
+fn read_labels(store: &Store) -> Vec<String> {
     let path = store.layout().dir().join("labels.yml");
     std::fs::read_to_string(path)
         .ok()
         .and_then(|t| serde_saphyr::from_str::<Vec<roadmap_model::Label>>(&t).ok())
         .unwrap_or_default()
         .into_iter()
-        .map(|l| l.name.to_lowercase())
+        .map(|l| l.name)
         .collect()
+}
+
+/// What GitHub should hold for an issue, with a mapped label that the repository lacks
+/// spelled as a label it has for the same value (`Priority: High` rather than a new
+/// `priority:high`): the project's conventions on GitHub are kept, nothing is created twice.
+fn shape_of(mapping: &Mapping, known: &[String], issue: &Issue) -> crate::map::RemoteShape {
+    let mut shape = mapping.to_remote(issue);
+    for l in &mut shape.labels {
+        if known.iter().any(|k| k.eq_ignore_ascii_case(l)) {
+            continue;
+        }
+        let same = |k: &&String| {
+            (mapping.status_of(l).is_some() && mapping.status_of(k) == mapping.status_of(l))
+                || (mapping.priority_of(l).is_some()
+                    && mapping.priority_of(k) == mapping.priority_of(l))
+        };
+        if let Some(k) = known.iter().find(same) {
+            *l = k.clone();
+        }
+    }
+    shape
 }
 
 async fn create_label(p: &mut Pusher<'_>, name: String) -> Result<(), SyncError> {
@@ -744,7 +771,7 @@ fn patch_between(
 
 async fn push_issue(p: &mut Pusher<'_>, f: &mut ItemFile<Issue>) -> Result<(), SyncError> {
     let issue = f.item().clone();
-    let shape = p.opts.mapping.to_remote(&issue);
+    let shape = shape_of(&p.opts.mapping, &p.label_names, &issue);
     let milestone = match &shape.milestone {
         None => None,
         Some(t) => match p.milestones.get(t) {
@@ -768,7 +795,7 @@ async fn push_issue(p: &mut Pusher<'_>, f: &mut ItemFile<Issue>) -> Result<(), S
         .store
         .read_base::<Issue>(&issue.id)
         .filter(|b| Some(fingerprint(b.item())) == hash)
-        .map(|b| p.opts.mapping.to_remote(b.item()));
+        .map(|b| shape_of(&p.opts.mapping, &p.label_names, b.item()));
     let (patch, fields) = patch_between(base.as_ref(), &shape, milestone);
     let action = match (&patch.state, base.as_ref().map(|b| b.state)) {
         (Some(RemoteState::Closed), _) => "close",

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use roadmap_model::{Milestone, MilestoneState};
+use roadmap_model::{Milestone, MilestoneState, Priority};
 use serde_json::json;
 
 use super::*;
@@ -192,4 +192,122 @@ fn pull_edit_push_sends_exactly_the_edit_for_every_shape_of_text() {
             Ok(())
         })
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_in_real_spellings_keep_their_spelling_and_a_change_replaces_one_label() {
+    let p = project(spec(6, 0, 0)).await;
+    let spellings: [&[&str]; 6] = [
+        &["Priority: High", "bug"],
+        &["priority: medium", "Status: In Progress"],
+        &["priority:low", "Priority: High"],
+        &["P-high", "STATUS:blocked"],
+        &["Priority: High"],
+        &[],
+    ];
+    p.sim.with_world(|w| {
+        let r = w.repos.values_mut().find(|r| r.name == "demo").unwrap();
+        r.labels.clear();
+        let mut id = 5_000;
+        for name in spellings.iter().flat_map(|s| s.iter()) {
+            if !r.labels.iter().any(|l| l.name == *name) {
+                id += 1;
+                r.labels.push(roadmap_sim::LabelRec {
+                    id,
+                    name: (*name).to_owned(),
+                    color: "ededed".into(),
+                    description: None,
+                    default: false,
+                });
+            }
+        }
+        for (k, s) in spellings.iter().enumerate() {
+            let i = r.issues.get_mut(&(k as u64 + 1)).unwrap();
+            i.labels = s.iter().map(|x| (*x).to_owned()).collect();
+            i.state = "open".into();
+        }
+    });
+    p.pull().await;
+    let local = p.local();
+    assert_eq!(local[&1].priority, Priority::High);
+    assert_eq!(local[&1].labels, vec!["bug".to_owned()]);
+    assert_eq!(local[&2].priority, Priority::Medium);
+    assert_eq!(local[&2].status, Status::InProgress);
+    assert_eq!(local[&3].priority, Priority::Low);
+    assert_eq!(
+        local[&3].labels,
+        vec!["Priority: High".to_owned()],
+        "a second one stays a label"
+    );
+    assert_eq!(local[&4].status, Status::Blocked);
+    assert_eq!(
+        local[&4].labels,
+        vec!["P-high".to_owned()],
+        "not this project's prefix"
+    );
+
+    p.edit(1, |i| i.title = "only the title".into());
+    p.edit(2, |i| i.priority = Priority::High);
+    p.edit(3, |i| i.labels.push("docs".into()));
+    p.edit(4, |i| i.status = Status::Review);
+    p.edit(5, |i| i.priority = Priority::Medium);
+    p.edit(6, |i| i.priority = Priority::Low);
+    p.sim.reset_metrics();
+    let report = p.push().await;
+    assert!(
+        report.push.failures.is_empty(),
+        "{:?}",
+        report.push.failures
+    );
+    let writes = p.sim.writes();
+    let sent = |k: u64| {
+        let w: Vec<_> = writes
+            .iter()
+            .filter(|w| w.path == format!("/repos/octo/demo/issues/{k}"))
+            .collect();
+        assert_eq!(w.len(), 1, "issue {k}: {writes:?}");
+        w[0].body.clone()
+    };
+    let labels_of = |v: serde_json::Value| {
+        let mut l: Vec<String> = serde_json::from_value(v["labels"].clone()).unwrap();
+        l.sort();
+        l
+    };
+    assert_eq!(
+        sent(1),
+        json!({"title": "only the title"}),
+        "labels untouched"
+    );
+    // `priority: medium` → the repository's own spelling of high; the status label is kept.
+    assert_eq!(
+        labels_of(sent(2)),
+        ["Priority: High", "Status: In Progress"]
+    );
+    assert_eq!(
+        labels_of(sent(3)),
+        ["Priority: High", "docs", "priority:low"]
+    );
+    // No `status:review` label exists: the project's spelling is created for it.
+    assert_eq!(labels_of(sent(4)), ["P-high", "status:review"]);
+    assert_eq!(
+        labels_of(sent(5)),
+        Vec::<String>::new(),
+        "medium is no label"
+    );
+    assert_eq!(labels_of(sent(6)), ["priority:low"]);
+    let created: Vec<_> = writes
+        .iter()
+        .filter(|w| w.method == "POST" && w.path.ends_with("/labels"))
+        .map(|w| w.body["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        created,
+        ["docs", "status:review"],
+        "only the labels asked for are created"
+    );
+    // Nothing drifts: a sync right after sends nothing.
+    p.sim.reset_metrics();
+    p.pull().await;
+    p.push().await;
+    assert!(p.sim.writes().is_empty(), "{:?}", p.sim.writes());
 }
