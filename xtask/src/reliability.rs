@@ -86,7 +86,8 @@ impl Ctx {
         let p = d.path().join("project");
         std::fs::create_dir_all(&p)?;
         self.ok(&p, &["init", "--repo", "octo/demo"])?;
-        self.ok(&p, &["config", "set", "api_url", &sim.url()])?;
+        // The user names the host (their own config), so the token may go there.
+        self.ok(&p, &["config", "set", "--user", "api_url", &sim.url()])?;
         self.ok(
             &p,
             &["config", "set", "write_spacing_ms", &spacing_ms.to_string()],

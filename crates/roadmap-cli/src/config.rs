@@ -93,9 +93,19 @@ const KEYS: &[(&str, Type, Option<&str>, &str)] = &[
         "editor",
         Type::Str,
         None,
-        "editor for `issue edit` (else $VISUAL, $EDITOR, vi)",
+        "editor for `issue edit` (else $VISUAL, $EDITOR, vi); user file, environment or flag only",
+    ),
+    (
+        "allowed_hosts",
+        Type::Str,
+        None,
+        "API hosts named by a project's config.toml that may receive your token (comma-separated); user file, environment or flag only",
     ),
 ];
+
+/// Keys that decide what runs or where a token goes: a committed project file (untrusted: it
+/// comes with a clone) cannot set them. See docs/security.md.
+const USER_ONLY: &[&str] = &["editor", "allowed_hosts"];
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -189,6 +199,13 @@ impl Config {
         let project_file = project_dir.map(|d| d.join("config.toml"));
         if let Some(p) = &project_file {
             for (k, v) in load_file(p)? {
+                if USER_ONLY.contains(&k) {
+                    tracing::warn!(
+                        "{}: ignoring `{k}`: it decides what runs or where your token goes, so only your own config file, the environment or a flag may set it",
+                        p.display()
+                    );
+                    continue;
+                }
                 values.insert(k, (v, Source::Project));
             }
         }
@@ -214,6 +231,19 @@ impl Config {
 
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(|(v, _)| v.as_str())
+    }
+
+    /// Where a key's value came from.
+    pub fn source(&self, key: &str) -> Option<Source> {
+        self.values.get(key).map(|(_, s)| *s)
+    }
+
+    /// A value set by the user (default, user file, environment, flag), never by the project.
+    pub fn get_trusted(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .filter(|(_, s)| *s != Source::Project)
+            .map(|(v, _)| v.as_str())
     }
 
     /// Every key with its value and source (unset keys have none).

@@ -123,19 +123,29 @@ pub fn client(
         .build()?)
 }
 
-pub fn token() -> Option<SecretString> {
-    match crate::auth::find_token() {
-        Some((t, src)) => {
-            tracing::info!("using the token from {}", src.as_str());
-            Some(t)
+/// The token for the run's API host, if that host may have one (see `auth`).
+pub fn token(config: &Config, t: &Target) -> Result<Option<SecretString>> {
+    let host = crate::auth::host(config, &t.api_url)?;
+    if !host.may_have_token() {
+        tracing::warn!(
+            "the project's .roadmap/config.toml names the API host {h}, which you have not approved: no token is sent there. To trust it, pass --api-url, or run `roadmap config set --user allowed_hosts {h}`",
+            h = host.name
+        );
+        return Ok(None);
+    }
+    Ok(match crate::auth::find_token(&host) {
+        Some((tok, src)) => {
+            tracing::info!("sending the token from {} to {}", src.describe(), host.name);
+            Some(tok)
         }
         None => {
             tracing::warn!(
-                "no token found (GITHUB_TOKEN, GH_TOKEN, `gh auth token`): unauthenticated, 60 requests an hour"
+                "no token found for {} (GITHUB_TOKEN, GH_TOKEN, GH_ENTERPRISE_TOKEN, `gh auth token`): unauthenticated, 60 requests an hour",
+                host.name
             );
             None
         }
-    }
+    })
 }
 
 /// Renders sync events: bars on a terminal, plain lines otherwise.
@@ -382,7 +392,7 @@ pub async fn pull(
 ) -> Result<bool> {
     let t = target(config)?;
     let opts = pull_options(config, args);
-    let gh = client(store, config, &t, token(), opts.workers)?;
+    let gh = client(store, config, &t, token(config, &t)?, opts.workers)?;
     let (index, _) = Index::open(store).await?;
     let progress = Progress::new(args.json);
     let repo = format!("{}/{}", t.owner, t.name);
@@ -403,7 +413,7 @@ pub async fn two_way(
     let t = target(config)?;
     let pull_opts = pull_options(config, args);
     let push_opts = push_options(config, args.dry_run);
-    let gh = client(store, config, &t, token(), pull_opts.workers)?;
+    let gh = client(store, config, &t, token(config, &t)?, pull_opts.workers)?;
     let (index, _) = Index::open(store).await?;
     let progress = Progress::new(args.json);
     let repo = format!("{}/{}", t.owner, t.name);
@@ -692,24 +702,18 @@ pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write
         )?;
         Ok(())
     };
-    let token = crate::auth::find_token();
-    match &token {
-        Some((_, src)) => line(out, true, "token", format!("found in {}", src.as_str()))?,
-        None => line(
-            out,
-            false,
-            "token",
-            "none in GITHUB_TOKEN, GH_TOKEN or `gh auth token` (unauthenticated: 60 requests/hour)"
-                .into(),
-        )?,
-    }
     let t = match target(config) {
         Ok(t) => {
             line(
                 out,
                 true,
                 "repository",
-                format!("{}/{} at {}", t.owner, t.name, t.api_url),
+                format!(
+                    "{}/{} at {}",
+                    t.owner,
+                    t.name,
+                    crate::auth::redact(&t.api_url)
+                ),
             )?;
             Some(t)
         }
@@ -718,8 +722,54 @@ pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write
             None
         }
     };
+    let host = t
+        .as_ref()
+        .map(|t| crate::auth::host(config, &t.api_url))
+        .transpose();
+    let token = match &host {
+        Ok(Some(h)) if !h.may_have_token() => {
+            line(
+                out,
+                false,
+                "token",
+                format!(
+                    "not sent to {n}: only the project's .roadmap/config.toml names that host (pass --api-url, or `roadmap config set --user allowed_hosts {n}`)",
+                    n = h.name
+                ),
+            )?;
+            None
+        }
+        Ok(Some(h)) => match crate::auth::find_token(h) {
+            Some((tok, src)) => {
+                line(
+                    out,
+                    true,
+                    "token",
+                    format!("from {}, sent to {}", src.describe(), h.name),
+                )?;
+                Some(tok)
+            }
+            None => {
+                line(
+                    out,
+                    false,
+                    "token",
+                    format!(
+                        "none for {} in GITHUB_TOKEN, GH_TOKEN, GH_ENTERPRISE_TOKEN or `gh auth token` (unauthenticated: 60 requests/hour)",
+                        h.name
+                    ),
+                )?;
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(e) => {
+            line(out, false, "API URL", e.to_string())?;
+            return Ok(false);
+        }
+    };
     if let (Some(store), Some(t)) = (store, &t) {
-        let gh = client(store, config, t, token.map(|x| x.0), 1)?;
+        let gh = client(store, config, t, token, 1)?;
         let started = Instant::now();
         match gh.rate_limit().await {
             Ok(Some(b)) => {
@@ -872,7 +922,7 @@ pub async fn demo(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Re
     for (title, note) in [
         (
             "1. First pull (full)",
-            "every page of issues, milestones, labels and comments; pages fetched in parallel",
+            "every page of issues, milestones, labels and comments; issues by GitHub's cursor links, one page after another, as github.com pages them today",
         ),
         (
             "2. Second pull (incremental)",

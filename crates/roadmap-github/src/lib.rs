@@ -151,11 +151,25 @@ impl GitHubBuilder {
 
     /// Builds the client. Call it inside a tokio runtime (the HTTP stack spawns a task).
     pub fn build(self) -> Result<GitHub, BuildError> {
+        // Never echo a password written into the URL.
+        let shown = match url::Url::parse(&self.api_url) {
+            Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+                let _ = u.set_username("***");
+                let _ = u.set_password(None);
+                u.to_string()
+            }
+            _ => self.api_url.clone(),
+        };
         let bad = |message: &str| BuildError::Url {
-            url: self.api_url.clone(),
+            url: shown.clone(),
             message: message.into(),
         };
         let base = url::Url::parse(&self.api_url).map_err(|e| bad(&e.to_string()))?;
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(bad(
+                "credentials in the API URL are not supported: the token is the credential",
+            ));
+        }
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
             return Err(bad("expected http(s)://HOST[/PATH]"));
         }

@@ -8,6 +8,7 @@
 )]
 
 mod local;
+mod security;
 mod sync;
 mod wire;
 

@@ -1,0 +1,166 @@
+//! A cloned project folder is untrusted: it cannot send the token to a host of its choosing or
+//! choose a program to run (issue 15, parts 1 and 2).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use roadmap_sim::{Latency, RepoSpec, SimConfig, Simulator};
+
+use crate::ok;
+
+const TOKEN: &str = "ghp_SECURITY_TEST_TOKEN_0123";
+
+fn sim() -> (tokio::runtime::Runtime, Simulator) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut spec = RepoSpec::new("octo", "demo");
+    spec.issues = 5;
+    let sim = rt
+        .block_on(Simulator::start(
+            SimConfig::default().repo(spec).latency(Latency::default()),
+        ))
+        .unwrap();
+    (rt, sim)
+}
+
+fn run(p: &Path, user_config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_roadmap"))
+        .args(args)
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", user_config)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env_remove("GH_TOKEN")
+        .env_remove("GH_ENTERPRISE_TOKEN")
+        .env_remove("ROADMAP_API_URL")
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap()
+}
+
+/// The primary limit the pull saw: 5,000 with the token, 60 without.
+fn rate_limit_seen(out: &Output) -> u64 {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    r["api"]["rate_limit"].as_u64().unwrap()
+}
+
+#[test]
+fn a_host_named_only_by_the_project_file_gets_no_token() {
+    let (_rt, sim) = sim();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let user = p.join("user.toml");
+    ok(p, &["init", "--repo", "octo/demo"]);
+    // What a malicious clone would commit.
+    std::fs::write(
+        p.join(".roadmap/config.toml"),
+        format!("repo = \"octo/demo\"\napi_url = \"{}\"\n", sim.url()),
+    )
+    .unwrap();
+    let out = run(p, &user, &["sync", "pull", "--json"]);
+    assert_eq!(rate_limit_seen(&out), 60, "unauthenticated: no token sent");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("have not approved"), "{err}");
+    assert!(!err.contains(TOKEN));
+    let doctor = String::from_utf8_lossy(&run(p, &user, &["doctor"]).stdout).into_owned();
+    assert!(doctor.contains("not sent to 127.0.0.1"), "{doctor}");
+
+    // The user names the host: by flag, or once in their own config.
+    let out = run(
+        p,
+        &user,
+        &["sync", "pull", "--json", "--api-url", &sim.url()],
+    );
+    assert_eq!(rate_limit_seen(&out), 5_000);
+    let host = sim.url().trim_start_matches("http://").to_owned();
+    ok(p, &["config", "set", "--user", "allowed_hosts", &host]);
+    let allowed = p.join("no-user-config.toml");
+    std::fs::copy(&allowed, &user).unwrap();
+    let out = run(p, &user, &["sync", "pull", "--json"]);
+    assert_eq!(rate_limit_seen(&out), 5_000);
+    let doctor = String::from_utf8_lossy(&run(p, &user, &["doctor"]).stdout).into_owned();
+    assert!(doctor.contains(&format!("sent to {host}")), "{doctor}");
+
+    // A project file cannot approve hosts itself.
+    std::fs::remove_file(&user).unwrap();
+    std::fs::write(
+        p.join(".roadmap/config.toml"),
+        format!(
+            "repo = \"octo/demo\"\napi_url = \"{}\"\nallowed_hosts = \"{host}\"\n",
+            sim.url()
+        ),
+    )
+    .unwrap();
+    let out = run(p, &user, &["sync", "pull", "--json"]);
+    assert_eq!(rate_limit_seen(&out), 60);
+}
+
+#[test]
+fn plain_http_to_another_host_and_passwords_in_urls_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let user = p.join("user.toml");
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let out = run(
+        p,
+        &user,
+        &["sync", "pull", "--api-url", "http://evil.example:9999"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refusing plain http://"), "{err}");
+    let out = run(
+        p,
+        &user,
+        &[
+            "doctor",
+            "--api-url",
+            "https://alice:hunter2@127.0.0.1:9/api/v3",
+        ],
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("hunter2"), "{all}");
+}
+
+#[test]
+fn the_project_file_cannot_choose_the_editor() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let user = p.join("user.toml");
+    ok(p, &["init", "--repo", "octo/demo"]);
+    std::fs::write(p.join("payload.sh"), "touch pwned\n").unwrap();
+    std::fs::write(
+        p.join(".roadmap/config.toml"),
+        "repo = \"octo/demo\"\neditor = \"sh ./payload.sh\"\n",
+    )
+    .unwrap();
+    let created: serde_json::Value =
+        serde_json::from_str(&ok(p, &["issue", "create", "x", "--json"])).unwrap();
+    let id = created["id"].as_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_roadmap"))
+        .args(["issue", "edit", id])
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", &user)
+        .env("VISUAL", "true")
+        .env("EDITOR", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!p.join("pwned").exists(), "the project's editor never runs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ignoring `editor`"));
+}
