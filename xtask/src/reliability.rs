@@ -375,7 +375,7 @@ fn stage(dir: &Path) -> Result<()> {
     for id in ["gh-7", "gh-8", "c0de0003"] {
         let id = ItemId::new(id)?;
         let path = roadmap_sync::comments::path(&store, &id);
-        let mut list = roadmap_sync::comments::read(&path).map_err(anyhow::Error::msg)?;
+        let mut list = roadmap_sync::comments::read(&store, &path).map_err(anyhow::Error::msg)?;
         list.push(Comment {
             id: None,
             author: String::new(),

@@ -102,8 +102,17 @@ pub fn client(
 ) -> Result<GitHub> {
     // A pull reads each page once per run: the disk layer carries ETags between runs, and a
     // small memory layer keeps peak memory flat however big the repository is.
+    let dir = store.layout().cache_dir();
+    for x in [store.layout().dir(), dir.as_path()] {
+        if std::fs::symlink_metadata(x).is_ok_and(|m| m.file_type().is_symlink()) {
+            anyhow::bail!(
+                "refusing to use {}: it is a symlink (a cloned project could point it anywhere); remove it",
+                x.display()
+            );
+        }
+    }
     let cache = Arc::new(Cache::new(
-        Some(store.layout().cache_dir()),
+        Some(dir),
         CacheOptions {
             max_memory: 4 << 20,
             ..CacheOptions::default()
@@ -671,6 +680,9 @@ pub fn status(store: &Store, config: &Config, out: &mut impl Write) -> Result<()
             format!(" ({} files unreadable)", issues.skipped.len())
         }
     )?;
+    for e in issues.skipped.iter().take(10) {
+        writeln!(out, "unreadable   {e}")?;
+    }
     let conflicts = roadmap_sync::conflicts::list(store)?;
     if conflicts.is_empty() {
         writeln!(out, "conflicts    none")?;

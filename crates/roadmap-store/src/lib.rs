@@ -13,4 +13,4 @@ mod store;
 
 pub use frontmatter::{Document, SyntaxError};
 pub use layout::{Kind, Layout};
-pub use store::{FileStamp, ItemFile, LoadError, ScanReport, Store, StoreError};
+pub use store::{FileStamp, ItemFile, LoadError, MAX_FILE_BYTES, ScanReport, Store, StoreError};

@@ -23,6 +23,19 @@ pub enum StoreError {
     /// A write would go through a symlink or leave `.roadmap/`.
     #[error("refusing to write {0}: it is a symlink or outside .roadmap/")]
     UnsafePath(PathBuf),
+    /// A read would go through a symlink (a clone could point it anywhere).
+    #[error("refusing to read {0}: it is a symlink, or inside a symlinked folder")]
+    UnsafeRead(PathBuf),
+    /// A file over the size any item file can have.
+    #[error("refusing to read {path}: {size} bytes, over the {max}-byte limit of a roadmap file")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
     /// An item with this id already exists.
     #[error("{kind} {id} already exists at {path}")]
     Exists {
@@ -206,6 +219,11 @@ pub struct ScanReport<T> {
 /// Temp files of atomic writes are named `.tmp-<pid>-<random>`.
 const TEMP_PREFIX: &str = ".tmp-";
 
+/// The largest file the store reads (64 MiB): an issue body is at most 65,536 characters, so
+/// no item or comments file comes near it; a bigger one is refused with a clear error rather
+/// than read whole.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A project's file store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -291,10 +309,57 @@ impl Store {
         Ok(out)
     }
 
+    /// Reads a file under `.roadmap/`: never through a symlink (the file itself, `.roadmap/`,
+    /// or any folder between), never more than [`MAX_FILE_BYTES`]. A file outside `.roadmap/`
+    /// is read with the size bound only.
+    pub fn read_file(&self, path: &Path) -> Result<Vec<u8>, StoreError> {
+        let root = self.layout.dir();
+        if path.starts_with(root) {
+            let mut cur = root.to_path_buf();
+            let unsafe_read = || StoreError::UnsafeRead(path.to_owned());
+            if std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(unsafe_read());
+            }
+            for comp in path
+                .strip_prefix(root)
+                .unwrap_or(Path::new(""))
+                .components()
+            {
+                cur.push(comp);
+                if std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(unsafe_read());
+                }
+            }
+        }
+        let file = fs_err::File::open(path)?;
+        let size = file.metadata()?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(StoreError::TooLarge {
+                path: path.to_owned(),
+                size,
+                max: MAX_FILE_BYTES,
+            });
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(file, MAX_FILE_BYTES + 1),
+            &mut bytes,
+        )?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(StoreError::TooLarge {
+                path: path.to_owned(),
+                size: bytes.len() as u64,
+                max: MAX_FILE_BYTES,
+            });
+        }
+        Ok(bytes)
+    }
+
     /// Reads one file.
     pub fn load<T: StoredItem>(&self, path: &Path) -> Result<ItemFile<T>, LoadError> {
-        let bytes =
-            std::fs::read(path).map_err(|e| LoadError::plain(path, format!("cannot read: {e}")))?;
+        let bytes = self
+            .read_file(path)
+            .map_err(|e| LoadError::plain(path, format!("cannot read: {e}")))?;
         let meta = std::fs::metadata(path)
             .map_err(|e| LoadError::plain(path, format!("cannot stat: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|e| {
@@ -330,6 +395,19 @@ impl Store {
             skipped: Vec::new(),
         };
         let mut seen: HashMap<String, PathBuf> = HashMap::new();
+        // Symlinked files are never read, and said so (a clone could point one anywhere).
+        if let Ok(entries) = std::fs::read_dir(self.layout.kind_dir(T::KIND)) {
+            for e in entries.flatten() {
+                if e.path().extension().is_some_and(|x| x == "md")
+                    && e.file_type().is_ok_and(|t| t.is_symlink())
+                {
+                    report.skipped.push(LoadError::plain(
+                        &e.path(),
+                        "a symlink: not read (item files must be real files)",
+                    ));
+                }
+            }
+        }
         for (path, _) in self.scan(T::KIND)? {
             match self.load::<T>(&path) {
                 Ok(file) => {
@@ -552,7 +630,9 @@ impl Store {
 
     fn check_inside(&self, dir: &Path, path: &Path) -> Result<(), StoreError> {
         let root = self.layout.dir();
-        if !dir.starts_with(root) {
+        if !dir.starts_with(root)
+            || std::fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink())
+        {
             return Err(StoreError::UnsafePath(path.to_owned()));
         }
         // Each existing folder between `.roadmap/` and the target must be a real folder.

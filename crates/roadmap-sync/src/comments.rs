@@ -12,27 +12,36 @@ pub fn path(store: &Store, id: &ItemId) -> PathBuf {
     store.layout().comments_dir().join(format!("{id}.yml"))
 }
 
-/// Reads a comments file (missing: none).
-pub fn read(path: &Path) -> Result<Vec<Comment>, String> {
-    match std::fs::read_to_string(path) {
-        Ok(t) if t.trim().is_empty() => Ok(Vec::new()),
-        Ok(t) => serde_saphyr::from_str(&t).map_err(|e| {
-            format!(
-                "{}: {}",
-                path.display(),
-                e.to_string().lines().next().unwrap_or_default()
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+/// Reads a comments file (missing: none); never through a symlink, which a clone could point
+/// at any file whose text a push would then post.
+pub fn read(store: &Store, path: &Path) -> Result<Vec<Comment>, String> {
+    let bytes = match store.read_file(path) {
+        Ok(b) => b,
+        Err(roadmap_store::StoreError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let t = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", path.display()))?;
+    // A byte order mark some editors write is not text.
+    let t = t.strip_prefix('\u{feff}').unwrap_or(&t);
+    if t.trim().is_empty() {
+        return Ok(Vec::new());
     }
+    serde_saphyr::from_str(t).map_err(|e| {
+        format!(
+            "{}: {}",
+            path.display(),
+            e.to_string().lines().next().unwrap_or_default()
+        )
+    })
 }
 
 /// Merges remote comments into an issue's file; writes only if something changed. Returns
 /// whether it wrote.
 pub fn merge(store: &Store, id: &ItemId, incoming: &[RemoteComment]) -> Result<bool, String> {
     let p = path(store, id);
-    let mut list = read(&p)?;
+    let mut list = read(store, &p)?;
     let before = list.clone();
     for c in incoming {
         let new = Comment {

@@ -77,8 +77,10 @@ pub(crate) fn pending(store: &Store) -> Vec<(PathBuf, Result<Intent, String>)> {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .map(|p| {
-            let r = std::fs::read_to_string(&p)
+            let r = store
+                .read_file(&p)
                 .map_err(|e| e.to_string())
+                .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
                 .and_then(|t| serde_json::from_str::<Intent>(&t).map_err(|e| e.to_string()));
             (p, r)
         })

@@ -262,7 +262,7 @@ async fn resume(
                 .find(|c| Some(c.issue_number) == intent.number && c.body == intent.body);
             if let (Some(c), Ok(id)) = (found, ItemId::new(&intent.issue)) {
                 let p = comments::path(store, &id);
-                let mut list = comments::read(&p).map_err(|m| SyncError::State {
+                let mut list = comments::read(store, &p).map_err(|m| SyncError::State {
                     path: p.clone(),
                     message: m,
                 })?;
@@ -556,8 +556,10 @@ async fn create_missing_milestone(p: &mut Pusher<'_>, title: String) -> Result<(
 
 fn read_labels(store: &Store) -> Vec<String> {
     let path = store.layout().dir().join("labels.yml");
-    std::fs::read_to_string(path)
+    store
+        .read_file(&path)
         .ok()
+        .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| serde_saphyr::from_str::<Vec<roadmap_model::Label>>(&t).ok())
         .unwrap_or_default()
         .into_iter()
@@ -600,8 +602,11 @@ async fn create_label(p: &mut Pusher<'_>, name: String) -> Result<(), SyncError>
         Ok(l) => {
             *p.report.created.entry("labels").or_default() += 1;
             let path = p.store.layout().dir().join("labels.yml");
-            let mut all: Vec<roadmap_model::Label> = std::fs::read_to_string(&path)
+            let mut all: Vec<roadmap_model::Label> = p
+                .store
+                .read_file(&path)
                 .ok()
+                .and_then(|b| String::from_utf8(b).ok())
                 .and_then(|t| serde_saphyr::from_str(&t).ok())
                 .unwrap_or_default();
             all.push(roadmap_model::Label {
@@ -958,16 +963,19 @@ async fn push_comments(p: &mut Pusher<'_>) -> Result<(), SyncError> {
         if p.stopped() {
             break;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
+        // A symlink is refused (and reported) by `comments::read`, never followed here.
+        let text = p
+            .store
+            .read_file(&path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_else(|_| "- refused".into());
         if !may_have_local(&text) {
             continue;
         }
         let Some(id) = crate::id_of(&path) else {
             continue;
         };
-        let mut list = match comments::read(&path) {
+        let mut list = match comments::read(p.store, &path) {
             Ok(l) => l,
             Err(reason) => {
                 p.report.failures.push(ItemFailure {

@@ -69,16 +69,23 @@ impl SyncState {
             ..SyncState::default()
         };
         let p = path(store);
-        let text = match fs_err::read_to_string(&p) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(fresh),
-            Err(e) => return Err(SyncError::Io(e)),
+        let text = match store.read_file(&p) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(roadmap_store::StoreError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(fresh);
+            }
+            Err(e) => {
+                return Err(SyncError::State {
+                    path: p,
+                    message: e.to_string(),
+                });
+            }
         };
         match serde_json::from_str::<SyncState>(&text) {
             Ok(mut s) if s.version == STATE_VERSION && s.repo.eq_ignore_ascii_case(repo) => {
                 // Statistics are only for display: an unreadable file is no statistics.
-                if let Ok(t) = fs_err::read_to_string(last_run_path(store))
-                    && let Ok(r) = serde_json::from_str::<LastRun>(&t)
+                if let Ok(t) = store.read_file(&last_run_path(store))
+                    && let Ok(r) = serde_json::from_slice::<LastRun>(&t)
                 {
                     s.last_run = Some(r);
                 }
@@ -146,6 +153,14 @@ impl ProjectLock {
     /// Takes the lock, or fails at once with a clear message if another process holds it.
     pub fn acquire(store: &Store) -> Result<ProjectLock, SyncError> {
         let p = store.layout().lock();
+        // Never through a symlink: a clone could point the lock at any file of the user's.
+        for x in [store.layout().dir(), p.as_path()] {
+            if std::fs::symlink_metadata(x).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(SyncError::Store(roadmap_store::StoreError::UnsafePath(
+                    x.to_owned(),
+                )));
+            }
+        }
         let file = fs_err::OpenOptions::new()
             .create(true)
             .truncate(false)

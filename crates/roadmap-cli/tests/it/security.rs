@@ -164,3 +164,63 @@ fn the_project_file_cannot_choose_the_editor() {
     assert!(!p.join("pwned").exists(), "the project's editor never runs");
     assert!(String::from_utf8_lossy(&out.stderr).contains("ignoring `editor`"));
 }
+
+#[test]
+fn no_symlink_under_roadmap_is_followed_for_reads_or_writes() {
+    let (_rt, sim) = sim();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let user = p.join("user.toml");
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let pull = |p: &Path| run(p, &user, &["sync", "pull", "--api-url", &sim.url()]);
+    assert!(pull(p).status.success());
+    // A secret outside the project, and a comments file that points at it.
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.yml");
+    std::fs::write(&secret, "- body: \"SECRET-FROM-OUTSIDE\"\n").unwrap();
+    let comments = p.join(".roadmap/comments/gh-1.yml");
+    let _ = std::fs::remove_file(&comments);
+    std::os::unix::fs::symlink(&secret, &comments).unwrap();
+    let out = run(p, &user, &["sync", "push", "--api-url", &sim.url()]);
+    let err =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        sim.writes()
+            .iter()
+            .all(|w| !w.body.to_string().contains("SECRET")),
+        "the outside file's text was never posted"
+    );
+    assert!(err.contains("symlink"), "reported: {err}");
+    std::fs::remove_file(&comments).unwrap();
+
+    // A symlinked issue file is reported, not read.
+    let md = outside.path().join("x.md");
+    std::fs::write(&md, "---\nid: gh-999\ntitle: outside\n---\n").unwrap();
+    std::os::unix::fs::symlink(&md, p.join(".roadmap/issues/gh-999.md")).unwrap();
+    let out = run(p, &user, &["sync", "status"]);
+    let all =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(all.contains("symlink"), "{all}");
+    std::fs::remove_file(p.join(".roadmap/issues/gh-999.md")).unwrap();
+
+    // The lock and the cache folder as symlinks: refused, nothing written outside.
+    let target = outside.path().join("victim");
+    std::fs::write(&target, "keep me").unwrap();
+    let lock = p.join(".roadmap/lock");
+    let _ = std::fs::remove_file(&lock);
+    std::os::unix::fs::symlink(&target, &lock).unwrap();
+    let out = pull(p);
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    std::fs::remove_file(&lock).unwrap();
+    let cache = p.join(".roadmap/cache");
+    std::fs::remove_dir_all(&cache).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &cache).unwrap();
+    let out = pull(p);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("symlink"));
+    assert!(
+        !outside.path().join("v1").exists(),
+        "nothing cached outside"
+    );
+}

@@ -171,9 +171,11 @@ impl Project {
             );
             let ms = r.milestone.map(|n| remote.milestones[&n].title.clone());
             assert_eq!(l.milestone, ms, "#{} milestone", r.number);
-            let comments =
-                roadmap_sync::comments::read(&roadmap_sync::comments::path(&self.store, &l.id))
-                    .unwrap();
+            let comments = roadmap_sync::comments::read(
+                &self.store,
+                &roadmap_sync::comments::path(&self.store, &l.id),
+            )
+            .unwrap();
             let want: Vec<&str> = remote
                 .comments
                 .values()

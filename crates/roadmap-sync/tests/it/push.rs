@@ -109,7 +109,7 @@ async fn create_edit_close_reopen_locally_then_push() {
     p.edit(4, |i| i.assignees = vec!["bob".into()]);
     assert!(![1, 3, 4].contains(&close) && ![1, 3, 4].contains(&reopen));
     let cpath = roadmap_sync::comments::path(&p.store, &ItemId::for_remote_issue(5));
-    let mut list = roadmap_sync::comments::read(&cpath).unwrap();
+    let mut list = roadmap_sync::comments::read(&p.store, &cpath).unwrap();
     list.push(Comment {
         id: None,
         author: String::new(),
@@ -452,7 +452,7 @@ fn stage(p: &Project) {
     p.edit(close, |i| i.status = Status::Done);
     for id in ["gh-3", "00000003"] {
         let path = roadmap_sync::comments::path(&p.store, &ItemId::new(id).unwrap());
-        let mut list = roadmap_sync::comments::read(&path).unwrap();
+        let mut list = roadmap_sync::comments::read(&p.store, &path).unwrap();
         list.push(Comment {
             id: None,
             author: String::new(),
