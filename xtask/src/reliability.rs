@@ -799,9 +799,9 @@ fn hostile_remote(ctx: &Ctx) -> Result<Row> {
                 want_labels.sort();
                 let mut have = i.labels.clone();
                 have.sort();
-                i.title == *title
-                    && i.body.trim_end_matches('\n') == body.trim_end_matches('\n')
-                    && have == want_labels
+                // Byte for byte: the file's body with its recorded form is GitHub's text.
+                let form = i.remote.as_ref().map(|r| r.body_form).unwrap_or_default();
+                i.title == *title && form.join_or_empty(&i.body) == *body && have == want_labels
             }
             Err(_) => false,
         };

@@ -199,6 +199,10 @@ fn enc(s: &str) -> String {
         .replace('+', "%20")
 }
 
+/// Lookups after an ambiguous create, `2×base` apart and doubling (with the default base of
+/// 250 ms: 0.5, 1, 2 and 4 s, 7.5 s in all).
+const AMBIGUOUS_LOOKUPS: u32 = 4;
+
 /// What is left of the primary rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -414,39 +418,30 @@ impl GitHub {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Option<T>, TrackerError>>,
     {
-        let mut attempt = 0;
-        let mut was_ambiguous = false;
-        loop {
-            match self.write(Method::POST, path, &body, endpoint, what).await {
-                Ok(v) => {
-                    return parse(&v).map_err(|m| TrackerError::Other {
-                        what: what.into(),
-                        message: format!("unexpected answer: {m}"),
-                    });
-                }
-                // Our earlier, ambiguous attempt did create it after all.
-                Err(Failure {
-                    error: TrackerError::Validation { message, .. },
-                    ..
-                }) if was_ambiguous && message.contains("already_exists") => {
+        match self.write(Method::POST, path, &body, endpoint, what).await {
+            Ok(v) => parse(&v).map_err(|m| TrackerError::Other {
+                what: what.into(),
+                message: format!("unexpected answer: {m}"),
+            }),
+            // The server may have acted (a 502 after a slow write is the usual case), and may
+            // list the new item only a moment later: look patiently, and if it is still unseen,
+            // never send the create again in this run.
+            Err(f) if f.ambiguous => {
+                tracing::info!(%what, "create failed ambiguously; looking for what it may have made");
+                let mut wait = self.core.settings.retry.base.saturating_mul(2);
+                for _ in 0..AMBIGUOUS_LOOKUPS {
+                    tokio::time::sleep(wait).await;
                     if let Some(found) = find().await? {
                         return Ok(found);
                     }
-                    return Err(TrackerError::Validation {
-                        what: what.into(),
-                        message,
-                    });
+                    wait = wait.saturating_mul(2);
                 }
-                Err(f) if f.ambiguous && attempt < self.core.settings.retry.max_retries => {
-                    tracing::info!(%what, "create failed ambiguously; checking whether it happened");
-                    if let Some(found) = find().await? {
-                        return Ok(found);
-                    }
-                    was_ambiguous = true;
-                    attempt += 1;
-                }
-                Err(f) => return Err(f.error),
+                Err(TrackerError::Ambiguous {
+                    what: what.into(),
+                    message: f.error.to_string(),
+                })
             }
+            Err(f) => Err(f.error),
         }
     }
 

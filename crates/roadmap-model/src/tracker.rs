@@ -296,6 +296,17 @@ pub enum TrackerError {
         /// The last failure.
         message: String,
     },
+    /// A create failed in a way that may have happened anyway (a 502 or a timeout after the
+    /// server acted), and looking for it over several seconds did not find it. It was not sent
+    /// again: the caller keeps its record of the create and looks again next run, before it
+    /// would create anything.
+    #[error("{what}: may have been created ({message}); not sent again in this run")]
+    Ambiguous {
+        /// What was asked for.
+        what: String,
+        /// The failure.
+        message: String,
+    },
     /// Anything else.
     #[error("{what}: {message}")]
     Other {

@@ -193,6 +193,9 @@ pub struct SimConfig {
     pub no_push_tokens: Vec<String>,
     /// Which GitHub to play: github.com today (default), page numbers, Enterprise Server.
     pub wire: Wire,
+    /// A slow write: an issue or comment created through the API shows in listings only
+    /// this long after its create was answered (default zero).
+    pub listing_lag: Duration,
 }
 
 impl SimConfig {
@@ -276,6 +279,8 @@ const WRITE_LOG: usize = 10_000;
 
 #[derive(Debug)]
 pub(crate) struct Shared {
+    /// Ids of issues and comments created through the API, hidden from listings until then.
+    pub lagging: Mutex<std::collections::HashMap<u64, std::time::Instant>>,
     pub writes: Mutex<std::collections::VecDeque<WriteRecord>>,
     pub world: Mutex<World>,
     pub config: Mutex<SimConfig>,
@@ -319,6 +324,7 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            lagging: Mutex::new(std::collections::HashMap::new()),
             writes: Mutex::new(std::collections::VecDeque::new()),
             world: Mutex::new(world),
             limit_state: Mutex::new(limits::LimitState::default()),
@@ -433,6 +439,15 @@ impl Simulator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .wire = w;
+    }
+
+    /// Sets the listing lag of created items (a slow write).
+    pub fn set_listing_lag(&self, lag: Duration) {
+        self.shared
+            .config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .listing_lag = lag;
     }
 
     /// Locks or unlocks an issue's conversation; returns false if there is no such issue.

@@ -340,6 +340,12 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         let no_push = token
             .as_ref()
             .is_some_and(|t| shared.no_push_tokens.contains(t));
+        let hidden: std::collections::HashSet<u64> = {
+            let mut lag = shared.lagging.lock().unwrap_or_else(|e| e.into_inner());
+            let now = std::time::Instant::now();
+            lag.retain(|_, until| *until > now);
+            lag.keys().copied().collect()
+        };
         route(
             &mut world,
             &urls,
@@ -350,8 +356,26 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             authenticated,
             no_push,
             &wire,
+            &hidden,
         )
     };
+    // A slow write: what was just created is listed only after the lag.
+    let lag = shared
+        .config
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .listing_lag;
+    if method == Method::POST
+        && answer.committed
+        && !lag.is_zero()
+        && let Some(id) = answer.body.as_ref().and_then(|b| b["id"].as_u64())
+    {
+        shared
+            .lagging
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, std::time::Instant::now() + lag);
+    }
     if let Some(f) = fault {
         // The write happened; the client only sees a failure.
         return apply_fault(
@@ -681,6 +705,7 @@ fn route(
     authenticated: bool,
     no_push: bool,
     wire: &crate::Wire,
+    hidden: &std::collections::HashSet<u64>,
 ) -> Answer {
     let q = parse_query(query);
     if segs.last() == Some(&"") && segs.len() > 1 {
@@ -746,6 +771,7 @@ fn route(
             let mut list: Vec<&IssueRec> = r
                 .issues
                 .values()
+                .filter(|i| !hidden.contains(&i.id))
                 .filter(|i| state == "all" || i.state == state)
                 .filter(|i| since.is_none_or(|s| i.updated_at >= s))
                 .filter(|i| {
@@ -852,6 +878,7 @@ fn route(
             let mut list: Vec<&CommentRec> = r
                 .comments
                 .values()
+                .filter(|c| !hidden.contains(&c.id))
                 .filter(|c| since.is_none_or(|s| c.updated_at >= s))
                 .collect();
             // Without `sort`, ascending ids ("direction" is ignored then, as documented).
@@ -1015,7 +1042,8 @@ fn route(
             let items: Vec<&CommentRec> = r
                 .comments
                 .values()
-                .filter(|c| c.issue == n && since.is_none_or(|s| c.updated_at >= s))
+                .filter(|c| c.issue == n && !hidden.contains(&c.id))
+                .filter(|c| since.is_none_or(|s| c.updated_at >= s))
                 .collect();
             let keyed = items.into_iter().map(|c| ((0, c.id), c)).collect();
             listing(paginate(

@@ -884,8 +884,11 @@ async fn create_issue(
     let mut r = match made {
         Ok(r) => r,
         Err(e) => {
-            // Nothing was made (the client reconciles ambiguous failures itself).
-            intent::done(p.store, &intent_path)?;
+            // An ambiguous create may exist on GitHub: its intent stays, and the next run looks
+            // for it before creating anything. Any other failure made nothing.
+            if !matches!(e, TrackerError::Ambiguous { .. }) {
+                intent::done(p.store, &intent_path)?;
+            }
             let _ = p.fail(describe(&issue), &e);
             return Ok(());
         }
@@ -1032,6 +1035,10 @@ async fn push_comments(p: &mut Pusher<'_>) -> Result<(), SyncError> {
                 }
                 Err(e) => {
                     let _ = p.fail(format!("comment on issue #{number}"), &e);
+                    if matches!(e, TrackerError::Ambiguous { .. }) {
+                        // Looked for again, before anything is created, next run.
+                        continue;
+                    }
                 }
             }
             intent::done(p.store, &intent_path)?;

@@ -522,3 +522,56 @@ async fn a_due_date_comes_back_as_the_same_calendar_date() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_create_after_a_502_is_looked_for_patiently_and_never_sent_twice() {
+    let config = SimConfig {
+        listing_lag: Duration::from_millis(1_500),
+        ..SimConfig::default().repo(spec(3, 0))
+    };
+    let sim = Simulator::start(config).await.unwrap();
+    let new = |title: &str| NewIssue {
+        title: title.into(),
+        body: "b".into(),
+        ..NewIssue::default()
+    };
+    let posts = |sim: &Simulator| {
+        sim.writes()
+            .iter()
+            .filter(|w| w.method == "POST" && w.path.ends_with("/issues"))
+            .count()
+    };
+    let count = |sim: &Simulator, title: &str| {
+        sim.with_world(|w| {
+            w.repos
+                .values()
+                .flat_map(|r| r.issues.values())
+                .filter(|i| i.title == title)
+                .count()
+        })
+    };
+    // Quick lookups (tests' short backoff): unseen in time, so not sent again.
+    let mut f = roadmap_sim::ScriptedFault::next("/issues", roadmap_sim::FaultKind::Status502);
+    f.method = Some("POST".into());
+    f.after_commit = true;
+    sim.script_fault(f.clone());
+    let gh = client(&sim).build().unwrap();
+    let err = gh.create_issue(new("slow one")).await.unwrap_err();
+    assert!(matches!(err, TrackerError::Ambiguous { .. }), "{err:?}");
+    assert_eq!(posts(&sim), 1, "not sent again");
+    assert_eq!(count(&sim, "slow one"), 1, "it exists once");
+
+    // GitHub's pace (the default backoff: lookups at 0.5, 1, 2, 4 s): found when it shows.
+    sim.reset_metrics();
+    sim.script_fault(f);
+    let gh = GitHub::builder("octo", "demo")
+        .api_url(sim.url())
+        .token(Some(SecretString::from("ghp_test_token_value")))
+        .write_spacing(Duration::ZERO)
+        .build()
+        .unwrap();
+    let made = gh.create_issue(new("slow two")).await.unwrap();
+    assert_eq!(made.title, "slow two");
+    assert_eq!(posts(&sim), 1);
+    assert_eq!(count(&sim, "slow two"), 1);
+}

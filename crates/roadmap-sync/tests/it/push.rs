@@ -609,3 +609,60 @@ async fn an_issue_served_with_wrong_types_is_reported_and_pulled_once_it_parses(
     p.pull().await;
     assert_eq!(p.issue("gh-7").title, "broken for a while");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ambiguous_create_is_never_repeated_in_the_run_and_is_found_by_the_next() {
+    let p = project(spec(5, 0, 1)).await;
+    p.pull().await;
+    // A slow write: the 502 comes after GitHub made the issue, which it lists 1.5 s later.
+    p.sim
+        .set_listing_lag(std::time::Duration::from_millis(1_500));
+    let mut f = roadmap_sim::ScriptedFault::next("/issues", roadmap_sim::FaultKind::Status502);
+    f.method = Some("POST".into());
+    f.after_commit = true;
+    p.sim.script_fault(f);
+    p.new_issue("0000eeee", |_| {});
+    p.sim.reset_metrics();
+    let report = p.push().await;
+    let posts = |p: &Project| {
+        p.sim
+            .writes()
+            .iter()
+            .filter(|w| w.method == "POST" && w.path.ends_with("/issues"))
+            .count()
+    };
+    assert_eq!(posts(&p), 1, "sent once");
+    assert!(
+        report
+            .push
+            .failures
+            .iter()
+            .any(|f| f.reason.contains("may have been created")),
+        "{:?}",
+        report.push.failures
+    );
+    let intents = std::fs::read_dir(p.store.layout().intents_dir())
+        .unwrap()
+        .count();
+    assert_eq!(intents, 1, "the intent is kept for the next run");
+    let made = |p: &Project| {
+        p.remote_titles()
+            .iter()
+            .filter(|t| *t == "new issue 0000eeee")
+            .count()
+    };
+    assert_eq!(made(&p), 1);
+
+    // The next run, once GitHub lists it: found by its intent, not created again.
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    p.sim.reset_metrics();
+    let report = p.push().await;
+    assert!(
+        report.push.failures.is_empty(),
+        "{:?}",
+        report.push.failures
+    );
+    assert_eq!(posts(&p), 0, "not created again");
+    assert_eq!(made(&p), 1);
+    assert!(p.issue("0000eeee").remote.is_some(), "linked to it");
+}
