@@ -38,6 +38,25 @@ pub(crate) struct Intent {
     /// The listing watermark when the create began: the item, if made, is listed since then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Timestamp>,
+    /// When the intent was recorded (local clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+}
+
+/// Clocks differ: a remote item counts as made after an intent if it was created no more than
+/// this long before the intent's local time.
+const CLOCK_SKEW: i64 = 300;
+
+impl Intent {
+    /// Whether `created_at` (GitHub's clock) can be the create this intent recorded: not before
+    /// the intent was written. An issue made earlier, by anyone, is never taken for ours.
+    pub(crate) fn could_have_made(&self, created_at: Timestamp) -> bool {
+        let after_since = self.since.is_none_or(|s| created_at >= s);
+        let after_at = self
+            .at
+            .is_none_or(|a| created_at.0.timestamp() >= a.0.timestamp() - CLOCK_SKEW);
+        after_since && after_at
+    }
 }
 
 impl Intent {
@@ -55,7 +74,11 @@ impl Intent {
 /// Writes an intent; returns its file.
 pub(crate) fn begin(store: &Store, intent: &Intent) -> Result<PathBuf, StoreError> {
     let p = store.layout().intents_dir().join(intent.file_name());
-    let text = serde_json::to_string_pretty(intent).unwrap_or_default();
+    let mut intent = intent.clone();
+    intent.at = intent
+        .at
+        .or_else(|| Timestamp::from_unix(chrono::Utc::now().timestamp()));
+    let text = serde_json::to_string_pretty(&intent).unwrap_or_default();
     store.write_atomic(&p, text.as_bytes())?;
     Ok(p)
 }

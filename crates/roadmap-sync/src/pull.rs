@@ -531,7 +531,14 @@ async fn pull_issues(
     events: Events<'_>,
 ) -> Result<Option<Timestamp>, TrackerError> {
     let numbers = index.issue_numbers().await.map_err(index_failure)?;
+    let intents = crate::intent::pending(store)
+        .into_iter()
+        .filter_map(|(_, r)| r.ok())
+        .filter(|i| i.kind == crate::intent::IntentKind::Issue)
+        .map(|i| (i.issue.clone(), i))
+        .collect();
     let ctx = Arc::new(IssueCtx {
+        intents,
         store: store.clone(),
         numbers,
         titles,
@@ -629,6 +636,8 @@ async fn pull_issues(
 
 /// What every file writer of an issue pull shares.
 struct IssueCtx {
+    /// Pending issue creates by local id (see `find_file`).
+    intents: HashMap<String, crate::intent::Intent>,
     store: Store,
     numbers: HashMap<u64, PathBuf>,
     titles: Arc<HashMap<u64, String>>,
@@ -679,12 +688,24 @@ fn find_file(ctx: &IssueCtx, remote: &RemoteIssue) -> Option<PathBuf> {
     let id = ctx.mapping.origin_id(remote)?;
     let p = ctx.store.path_of(Kind::Issue, &id);
     let f = ctx.store.load::<Issue>(&p).ok()?;
-    // Only a file not yet linked to another issue.
-    f.item()
-        .remote
-        .as_ref()
-        .is_none_or(|r| r.number == remote.number)
-        .then_some(p)
+    match f.item().remote.as_ref().map(|r| r.number) {
+        // Already linked to this issue (by this run's resume, say).
+        Some(n) if n == remote.number => Some(p),
+        // Linked to another issue: never taken over.
+        Some(_) => None,
+        // Anyone can write a hidden block naming a local id: link an unlinked file only to a
+        // create of ours that is pending (its intent recorded), made after that intent.
+        None => match ctx.intents.get(id.as_str()) {
+            Some(intent) if intent.could_have_made(remote.created_at) => Some(p),
+            _ => {
+                tracing::warn!(
+                    "issue #{} names the local issue {id} in its hidden block, but no create of {id} from here is pending: kept apart",
+                    remote.number
+                );
+                None
+            }
+        },
+    }
 }
 
 fn apply_one(ctx: &IssueCtx, remote: &RemoteIssue) -> Outcome {

@@ -236,9 +236,10 @@ async fn resume(
             };
             if file.item().remote.is_none()
                 && let Some(found) = listed.iter().find(|r| {
-                    mapping.origin_id(r).as_ref() == Some(&id)
-                        || (r.title == intent.title
-                            && r.body.as_deref().unwrap_or_default() == intent.body)
+                    intent.could_have_made(r.created_at)
+                        && (mapping.origin_id(r).as_ref() == Some(&id)
+                            || (r.title == intent.title
+                                && r.body.as_deref().unwrap_or_default() == intent.body))
                 })
             {
                 link(store, mapping, &mut file, found)?;
@@ -869,6 +870,7 @@ async fn create_issue(
             title: shape.title.clone(),
             body: shape.body.clone(),
             since: p.since,
+            at: None,
         },
     )?;
     let made = p
@@ -1020,6 +1022,7 @@ async fn push_comments(p: &mut Pusher<'_>) -> Result<(), SyncError> {
                     title: String::new(),
                     body: body.clone(),
                     since: p.comments_since,
+                    at: None,
                 },
             )?;
             match p

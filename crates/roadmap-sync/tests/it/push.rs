@@ -666,3 +666,36 @@ async fn an_ambiguous_create_is_never_repeated_in_the_run_and_is_found_by_the_ne
     assert_eq!(made(&p), 1);
     assert!(p.issue("0000eeee").remote.is_some(), "linked to it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_issue_naming_a_local_id_is_not_linked_without_a_pending_create() {
+    let p = project(spec(5, 0, 1)).await;
+    p.pull().await;
+    p.new_issue("0000ffff", |_| {});
+    // Someone else opens an issue whose hidden block names the committed local id.
+    let n = p
+        .sim
+        .create_issue("octo", "demo", "new issue 0000ffff")
+        .unwrap();
+    p.sim.edit_issue("octo", "demo", n, |i| {
+        i.body = Some("Body of 0000ffff.\n<!-- roadmap: {\"id\":\"0000ffff\"} -->\n".into())
+    });
+    p.pull().await;
+    assert!(
+        p.issue("0000ffff").remote.is_none(),
+        "the user's issue is not taken over"
+    );
+    assert!(
+        p.local().contains_key(&n),
+        "the other issue is kept as its own file"
+    );
+    // The user's issue is still created.
+    let report = p.push().await;
+    assert!(
+        report.push.failures.is_empty(),
+        "{:?}",
+        report.push.failures
+    );
+    let mine = p.issue("0000ffff").remote.expect("created").number;
+    assert_ne!(mine, n);
+}
