@@ -101,11 +101,17 @@ const KEYS: &[(&str, Type, Option<&str>, &str)] = &[
         None,
         "API hosts named by a project's config.toml that may receive your token (comma-separated); user file, environment or flag only",
     ),
+    (
+        "safe_directories",
+        Type::Str,
+        None,
+        "projects owned by another user that you trust (comma-separated paths, or *); user file, environment or flag only",
+    ),
 ];
 
 /// Keys that decide what runs or where a token goes: a committed project file (untrusted: it
 /// comes with a clone) cannot set them. See docs/security.md.
-const USER_ONLY: &[&str] = &["editor", "allowed_hosts"];
+const USER_ONLY: &[&str] = &["editor", "allowed_hosts", "safe_directories"];
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -132,11 +138,27 @@ fn key_def(key: &str) -> Result<&'static (&'static str, Type, Option<&'static st
     })
 }
 
+/// The sane range of each number (GitHub allows 100 concurrent requests; a write spacing over
+/// a minute or a batch over 10,000 is a typo).
+fn range_of(key: &str) -> (u64, u64) {
+    match key {
+        "workers" => (1, 100),
+        "batch_size" => (1, 10_000),
+        "write_spacing_ms" => (0, 60_000),
+        _ => (0, u64::MAX),
+    }
+}
+
 fn check_value(key: &str, ty: Type, v: &str, origin: &str) -> Result<()> {
     match ty {
         Type::Int => {
-            v.parse::<u64>()
+            let n = v
+                .parse::<u64>()
                 .with_context(|| format!("{origin}: `{key}` must be a whole number, got `{v}`"))?;
+            let (lo, hi) = range_of(key);
+            if n < lo || n > hi {
+                bail!("{origin}: `{key}` must be between {lo} and {hi}, got {n}");
+            }
         }
         Type::Bool => {
             v.parse::<bool>()
@@ -160,7 +182,10 @@ fn load_file(path: &Path) -> Result<Vec<(&'static str, String)>> {
         let def = key_def(&k).with_context(|| format!("{}", path.display()))?;
         let s = match (&def.1, &v) {
             (Type::Str, toml::Value::String(s)) => s.clone(),
-            (Type::Int, toml::Value::Integer(i)) if *i >= 0 => i.to_string(),
+            (Type::Int, toml::Value::Integer(i)) if *i >= 0 => {
+                check_value(&k, Type::Int, &i.to_string(), &path.display().to_string())?;
+                i.to_string()
+            }
             (Type::Bool, toml::Value::Boolean(b)) => b.to_string(),
             (ty, v) => bail!(
                 "{}: `{k}` must be {}, got {}",

@@ -406,8 +406,50 @@ fn open_store(cli_dir: Option<&Path>) -> Result<Store> {
     let root = project_root(cli_dir)?;
     Ok(match cli_dir {
         Some(d) => Store::open(d)?,
-        None => Store::discover(&root)?,
+        None => {
+            let store = Store::discover(&root)?;
+            check_owner(store.layout().dir())?;
+            store
+        }
     })
+}
+
+/// A `.roadmap/` found by looking up from the current folder must belong to the user running
+/// roadmap (as git checks since CVE-2022-24765): another user's folder could hold files made
+/// to mislead. `ROADMAP_SAFE_DIRECTORY` (a path, or `*`) or the user file's
+/// `safe_directories` lets one through on purpose.
+fn check_owner(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let (Ok(me), Ok(meta)) = (std::fs::metadata("/proc/self"), std::fs::metadata(dir)) else {
+            return Ok(());
+        };
+        if meta.uid() == me.uid() {
+            return Ok(());
+        }
+        let project = dir.parent().unwrap_or(dir);
+        let user = config::Config::load(None, &[])?;
+        let allowed = std::env::var("ROADMAP_SAFE_DIRECTORY")
+            .ok()
+            .into_iter()
+            .chain(user.get_trusted("safe_directories").map(str::to_owned))
+            .flat_map(|v| {
+                v.split(',')
+                    .map(|x| x.trim().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .any(|a| a == "*" || Path::new(&a) == project);
+        if !allowed {
+            anyhow::bail!(
+                "refusing the project at {p}: its .roadmap/ belongs to another user (uid {}), not you (uid {}). If you trust it: ROADMAP_SAFE_DIRECTORY={p} roadmap …, or `roadmap config set --user safe_directories {p}`",
+                meta.uid(),
+                me.uid(),
+                p = project.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Where an issue's GitHub comments are kept.

@@ -735,16 +735,30 @@ impl Cached {
 }
 
 fn error_message(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+    printable(
+        &serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()),
+    )
+}
+
+/// Server text without control characters: an error message must not clear the user's
+/// screen or retitle their terminal (escape sequences).
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn validation_message(body: &[u8]) -> String {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return error_message(body);
     };
+    printable(&validation_text(&v))
+}
+
+fn validation_text(v: &Value) -> String {
     let mut msg = v
         .get("message")
         .and_then(Value::as_str)

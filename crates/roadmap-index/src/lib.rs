@@ -261,8 +261,15 @@ impl Index {
         Ok(report)
     }
 
+    /// Every transaction here writes: `BEGIN IMMEDIATE` takes the write lock at once, waiting
+    /// out another writer within the busy timeout. A deferred one that reads first and then
+    /// writes fails at once with "database is locked" when another process wrote meanwhile
+    /// (SQLite cannot wait then without risking a deadlock).
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>, IndexError> {
-        self.pool.begin().await.map_err(sql_err(&self.path))
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(sql_err(&self.path))
     }
 
     /// Brings the index in step with the files: reads only files whose size or mtime

@@ -133,10 +133,14 @@ pub trait StoredItem: Serialize + DeserializeOwned + Clone {
     fn body(&self) -> &str;
     /// Sets the body.
     fn set_body(&mut self, body: String);
+    /// Checks values the types allow but the format does not, naming the key.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 macro_rules! stored {
-    ($t:ty, $k:expr) => {
+    ($t:ty, $k:expr $(, $validate:expr)?) => {
         impl StoredItem for $t {
             const KIND: Kind = $k;
             fn id(&self) -> &ItemId {
@@ -148,10 +152,30 @@ macro_rules! stored {
             fn set_body(&mut self, body: String) {
                 self.body = body;
             }
+            $(
+                fn validate(&self) -> Result<(), String> {
+                    #[allow(clippy::redundant_closure_call)]
+                    ($validate)(self)
+                }
+            )?
         }
     };
 }
-stored!(Issue, Kind::Issue);
+stored!(Issue, Kind::Issue, |i: &Issue| {
+    if let Some(p) = i.progress
+        && p > 100
+    {
+        return Err(format!("`progress` must be 0 to 100, got {p}"));
+    }
+    if let Some(e) = i.estimate
+        && !(e.is_finite() && e >= 0.0)
+    {
+        return Err(format!(
+            "`estimate` must be a number of hours, 0 or more, got {e}"
+        ));
+    }
+    Ok(())
+});
 stored!(Milestone, Kind::Milestone);
 stored!(Roadmap, Kind::Roadmap);
 
@@ -182,7 +206,12 @@ impl<T: StoredItem> ItemFile<T> {
     }
     /// Parses a file's text.
     pub fn parse(path: &Path, text: &str, stamp: FileStamp) -> Result<Self, LoadError> {
+        // Some editors start a UTF-8 file with a byte order mark: not part of the text.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut doc = Document::<T>::parse(text).map_err(|e| LoadError::new(path, e))?;
+        if let Err(m) = doc.value.validate() {
+            return Err(LoadError::plain(path, m));
+        }
         let body = std::mem::take(&mut doc.body);
         doc.value.set_body(body.clone());
         doc.body = body;
@@ -553,15 +582,17 @@ impl Store {
         }
         fs_err::create_dir_all(dir)?;
         let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&prefix)
-            .tempfile_in(dir)
-            .map_err(|e| {
-                std::io::Error::new(
-                    e.kind(),
-                    format!("creating a temp file in {}: {e}", dir.display()),
-                )
-            })?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        // Files follow the user's umask, as git's do (a temp file alone would be 0600).
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("creating a temp file in {}: {e}", dir.display()),
+            )
+        })?;
         tmp.write_all(bytes)?;
         if durable {
             tmp.as_file().sync_data()?;

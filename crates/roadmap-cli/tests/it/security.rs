@@ -224,3 +224,115 @@ fn no_symlink_under_roadmap_is_followed_for_reads_or_writes() {
         "nothing cached outside"
     );
 }
+
+#[test]
+fn a_project_owned_by_another_user_is_refused_unless_trusted() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let roadmap = p.join(".roadmap");
+    let sub = p.join("src");
+    std::fs::create_dir_all(&sub).unwrap();
+    // Only root can hand a folder to another user; elsewhere this case cannot be set up.
+    let chown = Command::new("chown")
+        .args(["65534", roadmap.to_str().unwrap()])
+        .output()
+        .unwrap();
+    if !chown.status.success() {
+        eprintln!("skipped: cannot chown here");
+        return;
+    }
+    let list = |extra: Option<&Path>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_roadmap"));
+        c.args(["issue", "list"])
+            .current_dir(&sub)
+            .env("ROADMAP_CONFIG", p.join("user.toml"))
+            .env_remove("ROADMAP_SAFE_DIRECTORY");
+        if let Some(x) = extra {
+            c.env("ROADMAP_SAFE_DIRECTORY", x);
+        }
+        c.output().unwrap()
+    };
+    let out = list(None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("belongs to another user") && err.contains("ROADMAP_SAFE_DIRECTORY"),
+        "{err}"
+    );
+    assert!(list(Some(p)).status.success(), "trusted on purpose");
+}
+
+#[test]
+fn bad_values_are_refused_naming_the_key_and_a_bom_file_is_read() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    // A file saved with a byte order mark is read like any other.
+    std::fs::write(
+        p.join(".roadmap/issues/0000b0b0.md"),
+        "\u{feff}---\nid: 0000b0b0\ntitle: with a BOM\n---\nbody\n",
+    )
+    .unwrap();
+    // `progress: 255` is refused, naming the key and the file.
+    std::fs::write(
+        p.join(".roadmap/issues/0000bad0.md"),
+        "---\nid: 0000bad0\ntitle: too far\nprogress: 255\n---\n",
+    )
+    .unwrap();
+    let list = ok(p, &["issue", "list", "--json"]);
+    assert!(list.contains("with a BOM"), "{list}");
+    assert!(!list.contains("too far"));
+    let out = crate::roadmap(p, &["sync", "status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("0000bad0.md") && text.contains("`progress` must be 0 to 100"),
+        "{text}"
+    );
+    // Out-of-range settings.
+    let out = crate::roadmap(p, &["config", "set", "workers", "100000"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`workers` must be between 1 and 100"));
+    std::fs::write(
+        p.join(".roadmap/config.toml"),
+        "repo = \"octo/demo\"\nworkers = 100000\n",
+    )
+    .unwrap();
+    let out = crate::roadmap(p, &["issue", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("config.toml") && err.contains("workers"),
+        "{err}"
+    );
+}
+
+#[test]
+fn files_follow_the_umask() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "umask 022; '{}' issue create umasked --json",
+                env!("CARGO_BIN_EXE_roadmap")
+            ),
+        ])
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", p.join("user.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(v["path"].as_str().unwrap())
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o644, "{mode:o}");
+}

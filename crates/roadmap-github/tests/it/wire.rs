@@ -575,3 +575,26 @@ async fn a_slow_create_after_a_502_is_looked_for_patiently_and_never_sent_twice(
     assert_eq!(posts(&sim), 1);
     assert_eq!(count(&sim, "slow two"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_text_reaches_the_user_without_control_characters() {
+    let (url, _) = server(Arc::new(|_p: &str| {
+        (
+            422,
+            vec![],
+            br#"{"message":"\u001b[2J\u001b]0;pwned\u0007 cleared","errors":[{"message":"bad \u001b[31mred"}]}"#
+                .to_vec(),
+        )
+    }))
+    .await;
+    let err = gh_at(&url)
+        .create_issue(NewIssue {
+            title: "t".into(),
+            ..NewIssue::default()
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!err.chars().any(char::is_control), "{err:?}");
+    assert!(err.contains("cleared") && err.contains("red"), "{err}");
+}
