@@ -937,6 +937,96 @@ fn hostile_local(ctx: &Ctx) -> Result<Row> {
     Ok(row)
 }
 
+/// A hostile clone (issue 15): a project file naming another API host or an editor, symlinks
+/// to files outside, a remote issue claiming a local id. Each trial runs real processes.
+fn trust_boundary(ctx: &Ctx) -> Result<Row> {
+    let mut row = Row::new("Trust boundary: a hostile clone");
+    // GitHub's limits: an unauthenticated request shows as a limit of 60.
+    let sim = sim_with(20, 1, 1, fast(), Limits::default())?;
+    let d = tempfile::tempdir()?;
+    let p = d.path().join("project");
+    std::fs::create_dir_all(&p)?;
+    ctx.ok(&p, &["init", "--repo", "octo/demo"])?;
+    // The project file (not the user) names the host: the pull runs, without the token.
+    std::fs::write(
+        p.join(".roadmap/config.toml"),
+        format!(
+            "repo = \"octo/demo\"\napi_url = \"{}\"\neditor = \"sh ./payload.sh\"\n",
+            sim.sim.url()
+        ),
+    )?;
+    std::fs::write(p.join("payload.sh"), "touch pwned\n")?;
+    let o = ctx.out(&p, &["sync", "pull", "--json"])?;
+    let limit = serde_json::from_slice::<serde_json::Value>(&o.stdout)
+        .ok()
+        .and_then(|v| v["api"]["rate_limit"].as_u64());
+    row.trial(
+        limit == Some(60),
+        format!("a host named only by the project file got no token (limit seen {limit:?})"),
+    );
+    if limit != Some(60) {
+        row.escaped += 1;
+    }
+    // The user names the host; the editor stays the user's.
+    ctx.ok(&p, &["config", "set", "--user", "api_url", &sim.sim.url()])?;
+    let id = serde_json::from_str::<serde_json::Value>(&String::from_utf8_lossy(
+        &ctx.ok(&p, &["issue", "create", "local one", "--json"])?
+            .stdout,
+    ))?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let _ = ctx
+        .cmd(&p, &["issue", "edit", &id])
+        .env("VISUAL", "true")
+        .env("EDITOR", "true")
+        .output()?;
+    row.trial(
+        !p.join("pwned").exists(),
+        "the project file's editor never ran",
+    );
+    // A symlinked comments file pointing at a file outside: never posted.
+    let outside = d.path().join("secret.yml");
+    std::fs::write(&outside, "- body: \"SECRET OUTSIDE\"\n")?;
+    let comments = p.join(".roadmap/comments/gh-2.yml");
+    let _ = std::fs::remove_file(&comments);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&outside, &comments)?;
+    // Someone opens an issue whose hidden block names the unpushed local id.
+    let n = sim
+        .sim
+        .create_issue("octo", "demo", "local one")
+        .unwrap_or_default();
+    sim.sim.edit_issue("octo", "demo", n, |i| {
+        i.body = Some(format!("<!-- roadmap: {{\"id\":\"{id}\"}} -->\n"))
+    });
+    sim.sim.reset_metrics();
+    let _ = ctx.out(&p, &["sync", "--json"])?;
+    let leaked = sim
+        .sim
+        .writes()
+        .iter()
+        .any(|w| w.body.to_string().contains("SECRET OUTSIDE"));
+    row.trial(
+        !leaked,
+        "a symlinked comments file was never read or posted",
+    );
+    if leaked {
+        row.escaped += 1;
+    }
+    let store = Store::open(&p)?;
+    let mine = store
+        .get::<Issue>(&ItemId::new(&id)?)
+        .ok()
+        .and_then(|f| f.item().remote.as_ref().map(|r| r.number));
+    row.trial(
+        mine.is_some_and(|m| m != n),
+        format!("the local issue was created as its own (#{mine:?}), not linked to #{n}"),
+    );
+    row.notes = "a project file naming the API host (no token sent there) and the editor (never run); a symlinked comments file (never read or posted); a remote issue whose hidden block names an unpushed local id (not linked); see docs/security.md".into();
+    Ok(row)
+}
+
 fn secrets(ctx: &Ctx) -> Result<Row> {
     let mut row = Row::new("Secrets: a planted token");
     let sim = sim_with(50, 2, 1, fast(), Limits::unlimited())?;
@@ -1088,7 +1178,7 @@ pub fn run(quick: bool) -> Result<()> {
     let started = Instant::now();
     let mut rows = Vec::new();
     type Scenario = fn(&Ctx) -> Result<Row>;
-    let scenarios: [(&str, Scenario); 9] = [
+    let scenarios: [(&str, Scenario); 10] = [
         ("crash: pull", crash_pull),
         ("crash: two-way sync", crash_sync),
         ("faults", faults),
@@ -1096,6 +1186,7 @@ pub fn run(quick: bool) -> Result<()> {
         ("concurrency", concurrency),
         ("hostile remote", hostile_remote),
         ("hostile local", hostile_local),
+        ("trust boundary", trust_boundary),
         ("secrets", secrets),
         ("index durability", index_durability),
     ];
