@@ -113,6 +113,8 @@ pub(crate) struct Core {
     pacer: Mutex<Option<(u64, Arc<DefaultDirectRateLimiter>)>>,
     budget: Mutex<Budget>,
     metrics: Mutex<TrackerMetrics>,
+    /// The token's user, once asked (`GET /user`); `None` inside when there is none.
+    pub viewer: tokio::sync::OnceCell<Option<String>>,
 }
 
 impl std::fmt::Debug for Core {
@@ -169,6 +171,7 @@ impl Core {
             pacer: Mutex::new(None),
             budget: Mutex::new(Budget::default()),
             metrics: Mutex::new(TrackerMetrics::default()),
+            viewer: tokio::sync::OnceCell::new(),
             settings,
             cache,
         }

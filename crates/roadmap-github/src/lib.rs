@@ -203,6 +203,10 @@ fn enc(s: &str) -> String {
 /// 250 ms: 0.5, 1, 2 and 4 s, 7.5 s in all).
 const AMBIGUOUS_LOOKUPS: u32 = 4;
 
+/// How far GitHub's clock may be behind ours when telling whether an item was made after a
+/// create began.
+const CLOCK_SKEW_SECS: i64 = 300;
+
 /// What is left of the primary rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -263,6 +267,22 @@ impl GitHub {
     /// Whether a token is configured.
     pub fn authenticated(&self) -> bool {
         self.core.authenticated
+    }
+
+    /// A test for "this item can be the one our create made": opened by the token's user (when
+    /// GitHub says who that is) and not before the create began (give or take clock skew).
+    async fn made_by_us(
+        &self,
+        began: chrono::DateTime<chrono::Utc>,
+    ) -> impl Fn(&str, Timestamp) -> bool + use<> {
+        let viewer = self.viewer().await.ok().flatten();
+        let earliest = began - chrono::Duration::seconds(CLOCK_SKEW_SECS);
+        move |author: &str, created: Timestamp| {
+            created.0 >= earliest
+                && viewer
+                    .as_ref()
+                    .is_none_or(|v| v.eq_ignore_ascii_case(author))
+        }
     }
 
     /// `GET /user`: the login of the token's owner.
@@ -540,6 +560,28 @@ fn verify_issue(what: &str, sent: &Value, got: &RemoteIssue) -> Result<(), Track
 }
 
 impl Tracker for GitHub {
+    fn viewer(&self) -> BoxFuture<'_, Result<Option<String>, TrackerError>> {
+        Box::pin(async move {
+            if !self.authenticated() {
+                return Ok(None);
+            }
+            self.core
+                .viewer
+                .get_or_try_init(|| async {
+                    match self.current_user().await {
+                        Ok(login) => Ok(Some(login)),
+                        // An installation token has no user: `GET /user` is refused.
+                        Err(TrackerError::Forbidden { .. } | TrackerError::NotFound { .. }) => {
+                            Ok(None)
+                        }
+                        Err(e) => Err(e),
+                    }
+                })
+                .await
+                .cloned()
+        })
+    }
+
     fn list_issues(
         &self,
         opts: ListOptions,
@@ -636,7 +678,9 @@ impl Tracker for GitHub {
                 body["milestone"] = json!(m);
             }
             let path = format!("{}/issues", self.repo_path);
+            let began = chrono::Utc::now();
             let find = || async {
+                let ours = self.made_by_us(began).await;
                 let recent = format!(
                     "{}/issues?state=all&sort=created&direction=desc&per_page=30",
                     self.repo_path
@@ -657,7 +701,8 @@ impl Tracker for GitHub {
                     .filter(|v| !parse::is_pull_request(v))
                     .filter_map(|v| parse::issue(v).ok())
                     .find(|i| {
-                        i.title == issue.title
+                        ours(&i.author, i.created_at)
+                            && i.title == issue.title
                             && i.body.as_deref().unwrap_or_default() == issue.body
                     }))
             };
@@ -845,7 +890,9 @@ impl Tracker for GitHub {
             let what = format!("new comment on {}#{number}", self.what);
             let path = format!("{}/comments", self.issue_path(number));
             let body = json!({"body": c.body});
+            let began = chrono::Utc::now();
             let find = || async {
+                let ours = self.made_by_us(began).await;
                 let p = format!("{}/comments?per_page=100", self.issue_path(number));
                 let r = self
                     .get(
@@ -861,7 +908,7 @@ impl Tracker for GitHub {
                     .flatten()
                     .rev()
                     .filter_map(|v| parse::comment(v).ok())
-                    .find(|x| x.body == c.body))
+                    .find(|x| ours(&x.author, x.created_at) && x.body == c.body))
             };
             self.create(
                 &path,

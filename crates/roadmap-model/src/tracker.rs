@@ -422,4 +422,10 @@ pub trait Tracker: Send + Sync {
     ) -> BoxFuture<'_, Result<RemoteComment, TrackerError>>;
     /// What the client has done so far.
     fn metrics(&self) -> TrackerMetrics;
+    /// The login of the user this tracker acts as (GitHub's `GET /user`), or `None` when it
+    /// cannot tell: no token, or a token with no user behind it (a GitHub App installation).
+    /// Used to check that an issue naming a local id was opened by us before linking it.
+    fn viewer(&self) -> BoxFuture<'_, Result<Option<String>, TrackerError>> {
+        Box::pin(async { Ok(None) })
+    }
 }

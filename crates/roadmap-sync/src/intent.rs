@@ -57,6 +57,18 @@ impl Intent {
             .is_none_or(|a| created_at.0.timestamp() >= a.0.timestamp() - CLOCK_SKEW);
         after_since && after_at
     }
+
+    /// Whether `remote` may be linked to this intent's local issue: made after the intent, and
+    /// by the user this client acts as when that is known (`viewer`). Anyone can write a
+    /// hidden block or copy a title; only a create of ours is taken for ours.
+    pub(crate) fn may_link(
+        &self,
+        remote: &roadmap_model::RemoteIssue,
+        viewer: Option<&str>,
+    ) -> bool {
+        self.could_have_made(remote.created_at)
+            && viewer.is_none_or(|v| v.eq_ignore_ascii_case(&remote.author))
+    }
 }
 
 impl Intent {

@@ -161,12 +161,23 @@ pub(crate) async fn pull_locked(
             None => tracker.list_issues(ListOptions { since: issue_since }),
         };
         let titles = Arc::new(titles);
+        let intents = pending_creates(&store);
+        // Who we are, asked only when a create of ours is pending (see `find_file`).
+        let viewer = if intents.is_empty() {
+            None
+        } else {
+            tracker.viewer().await.unwrap_or_else(|e| {
+                tracing::debug!("who the token is for is unknown: {e}");
+                None
+            })
+        };
         match pull_issues(
             pages,
             &store,
             index,
             opts,
             issue_since,
+            (intents, viewer),
             titles,
             &mut report,
             &mut seen_numbers,
@@ -525,20 +536,16 @@ async fn pull_issues(
     index: &Index,
     opts: &PullOptions,
     since: Option<Timestamp>,
+    (intents, viewer): (HashMap<String, crate::intent::Intent>, Option<String>),
     titles: Arc<HashMap<u64, String>>,
     report: &mut PullReport,
     seen: &mut HashSet<u64>,
     events: Events<'_>,
 ) -> Result<Option<Timestamp>, TrackerError> {
     let numbers = index.issue_numbers().await.map_err(index_failure)?;
-    let intents = crate::intent::pending(store)
-        .into_iter()
-        .filter_map(|(_, r)| r.ok())
-        .filter(|i| i.kind == crate::intent::IntentKind::Issue)
-        .map(|i| (i.issue.clone(), i))
-        .collect();
     let ctx = Arc::new(IssueCtx {
         intents,
+        viewer,
         store: store.clone(),
         numbers,
         titles,
@@ -638,6 +645,8 @@ async fn pull_issues(
 struct IssueCtx {
     /// Pending issue creates by local id (see `find_file`).
     intents: HashMap<String, crate::intent::Intent>,
+    /// The login this client acts as, when known and a create is pending.
+    viewer: Option<String>,
     store: Store,
     numbers: HashMap<u64, PathBuf>,
     titles: Arc<HashMap<u64, String>>,
@@ -673,6 +682,16 @@ async fn apply_batch(ctx: &Arc<IssueCtx>, batch: Vec<RemoteIssue>, workers: usiz
     out
 }
 
+/// The issue creates an interrupted run left pending, by local id.
+fn pending_creates(store: &Store) -> HashMap<String, crate::intent::Intent> {
+    crate::intent::pending(store)
+        .into_iter()
+        .filter_map(|(_, r)| r.ok())
+        .filter(|i| i.kind == crate::intent::IntentKind::Issue)
+        .map(|i| (i.issue.clone(), i))
+        .collect()
+}
+
 /// The file that holds a remote issue: by number, by its `gh-<n>` name, or by the local id its
 /// hidden block names (an issue created here whose create was not recorded).
 fn find_file(ctx: &IssueCtx, remote: &RemoteIssue) -> Option<PathBuf> {
@@ -694,10 +713,18 @@ fn find_file(ctx: &IssueCtx, remote: &RemoteIssue) -> Option<PathBuf> {
         // Linked to another issue: never taken over.
         Some(_) => None,
         // Anyone can write a hidden block naming a local id: link an unlinked file only to a
-        // create of ours that is pending (its intent recorded), made after that intent.
+        // create of ours that is pending (its intent recorded), made by us after that intent.
         None => match ctx.intents.get(id.as_str()) {
-            Some(intent) if intent.could_have_made(remote.created_at) => Some(p),
-            _ => {
+            Some(intent) if intent.may_link(remote, ctx.viewer.as_deref()) => Some(p),
+            Some(_) => {
+                tracing::warn!(
+                    "issue #{} names the local issue {id} in its hidden block, but it was opened by {} or before the create of {id} from here began: kept apart",
+                    remote.number,
+                    remote.author.escape_debug()
+                );
+                None
+            }
+            None => {
                 tracing::warn!(
                     "issue #{} names the local issue {id} in its hidden block, but no create of {id} from here is pending: kept apart",
                     remote.number

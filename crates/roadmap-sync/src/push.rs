@@ -225,6 +225,15 @@ async fn resume(
             listed.extend(page?.items);
         }
         drop(pages);
+        // Only a create of ours is taken for ours: ask who we are when there is a candidate.
+        let viewer = if listed.is_empty() {
+            None
+        } else {
+            tracker.viewer().await.unwrap_or_else(|e| {
+                tracing::debug!("who the token is for is unknown: {e}");
+                None
+            })
+        };
         for (path, intent) in issues {
             let Ok(id) = ItemId::new(&intent.issue) else {
                 intent::done(store, &path)?;
@@ -236,7 +245,7 @@ async fn resume(
             };
             if file.item().remote.is_none()
                 && let Some(found) = listed.iter().find(|r| {
-                    intent.could_have_made(r.created_at)
+                    intent.may_link(r, viewer.as_deref())
                         && (mapping.origin_id(r).as_ref() == Some(&id)
                             || (r.title == intent.title
                                 && r.body.as_deref().unwrap_or_default() == intent.body))

@@ -336,3 +336,168 @@ fn files_follow_the_umask() {
     );
     assert_eq!(mode & 0o777, 0o644, "{mode:o}");
 }
+
+/// Parts 4 and 5: a create whose answer was lost is never sent twice, and the issue found for
+/// it later is ours: opened by the token's user after the create began, not merely naming the
+/// local id in its hidden block.
+#[test]
+fn a_lost_create_is_found_later_and_an_impostor_naming_its_id_is_kept_apart() {
+    let (_rt, sim) = sim();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let user = p.join("user.toml");
+    let url = sim.url();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let push = || run(p, &user, &["sync", "push", "--json", "--api-url", &url]);
+    assert!(push().status.success());
+    let created: serde_json::Value =
+        serde_json::from_str(&ok(p, &["issue", "create", "mine", "--json"])).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // A slow write: GitHub makes the issue, answers 502, and lists it only after the client has
+    // stopped looking for it (7.5 s).
+    let lag = std::time::Duration::from_millis(9_000);
+    sim.set_listing_lag(lag);
+    let mut f = roadmap_sim::ScriptedFault::next("/issues", roadmap_sim::FaultKind::Status502);
+    f.method = Some("POST".into());
+    f.after_commit = true;
+    sim.script_fault(f);
+    sim.reset_metrics();
+    let out = push();
+    let posts = |sim: &Simulator| {
+        sim.writes()
+            .iter()
+            .filter(|w| w.method == "POST" && w.path.ends_with("/issues"))
+            .count()
+    };
+    assert_eq!(posts(&sim), 1, "sent once in the run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("may have been created"), "{text}");
+    let ours = sim
+        .with_world(|w| {
+            let r = w.repos.values().find(|r| r.name == "demo").unwrap();
+            r.issues
+                .values()
+                .find(|i| i.title == "mine")
+                .map(|i| i.number)
+        })
+        .expect("GitHub made it");
+
+    // Meanwhile someone else opens an issue naming the same local id, and ours is edited after
+    // it, so that the impostor comes first in the listing.
+    let impostor = sim.create_issue("octo", "demo", "mine").unwrap();
+    sim.edit_issue("octo", "demo", impostor, |i| {
+        i.body = Some(format!("<!-- roadmap: {{\"id\":\"{id}\"}} -->\n"));
+    });
+    sim.edit_issue("octo", "demo", ours, |i| {
+        i.updated_at = chrono::Utc::now().timestamp() + 2;
+    });
+    std::thread::sleep(lag);
+    sim.reset_metrics();
+    let out = push();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(posts(&sim), 0, "found, not created again");
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(p, &["issue", "show", &id, "--json"])).unwrap();
+    assert_eq!(
+        show["remote"]["number"].as_u64(),
+        Some(ours),
+        "linked to the issue we opened, not to #{impostor}: {show}"
+    );
+    let list = ok(p, &["issue", "list", "--json"]);
+    assert!(
+        list.contains(&format!("gh-{impostor}")),
+        "the impostor is kept as its own issue: {list}"
+    );
+}
+
+/// Part 7: error text from a hostile server reaches the terminal without control characters.
+#[test]
+fn a_hostile_servers_text_is_printed_without_control_characters() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(20) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let body = br#"{"message":"Resource not accessible\u001b[2J\u001b]0;pwned\u0007 now"}"#;
+            let head = format!(
+                "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(body);
+        }
+    });
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let out = run(
+        p,
+        &p.join("user.toml"),
+        &["sync", "pull", "--api-url", &format!("http://{addr}")],
+    );
+    assert!(!out.status.success());
+    let all =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(all.contains("now"), "the text is shown: {all}");
+    assert!(
+        !all.contains('\u{1b}') && !all.contains('\u{7}'),
+        "no escape sequence reaches the terminal: {all:?}"
+    );
+}
+
+/// Part 7: a pull waits for another writer of the index (within the busy timeout) instead of
+/// failing at once with "database is locked".
+#[test]
+fn a_pull_waits_for_another_writer_of_the_index() {
+    use sqlx::Connection;
+    let (rt, sim) = sim();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let user = p.join("user.toml");
+    ok(p, &["init", "--repo", "octo/demo"]);
+    ok(p, &["issue", "list"]); // creates the index
+    let db = p.join(".roadmap/index.db");
+    let mut conn = rt
+        .block_on(sqlx::SqliteConnection::connect(&format!(
+            "sqlite://{}",
+            db.display()
+        )))
+        .unwrap();
+    // Another process writes and holds the lock for a while.
+    rt.block_on(sqlx::query("BEGIN IMMEDIATE").execute(&mut conn))
+        .unwrap();
+    rt.block_on(sqlx::query("CREATE TABLE other_writer(x)").execute(&mut conn))
+        .unwrap();
+    let bin = env!("CARGO_BIN_EXE_roadmap");
+    let child = Command::new(bin)
+        .args(["sync", "pull", "--api-url", &sim.url()])
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", &user)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1_000));
+    rt.block_on(sqlx::query("DROP TABLE other_writer").execute(&mut conn))
+        .unwrap();
+    rt.block_on(sqlx::query("COMMIT").execute(&mut conn))
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = ok(p, &["issue", "list", "--json"]);
+    assert!(list.contains("gh-5"), "{list}");
+}
