@@ -16,7 +16,6 @@ use roadmap_model::{EndpointMetrics, Timestamp, TrackerError, TrackerMetrics};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 /// How failures of idempotent requests are retried.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +49,8 @@ pub(crate) struct Settings {
     pub secondary_backoff: Duration,
     pub low_water: f64,
     pub content_per_minute: u32,
+    /// GitHub's secondary limit on REST points per minute (GET 1, writes 5).
+    pub points_per_minute: u32,
     pub max_body_bytes: usize,
     pub max_pages: u32,
 }
@@ -107,7 +108,9 @@ pub(crate) struct Core {
     token_key: String,
     pub settings: Settings,
     cache: Option<Arc<Cache>>,
-    gets: Semaphore,
+    gets: crate::aimd::Aimd,
+    /// Keeps every request under `points_per_minute` in any 60-second span.
+    points: DefaultDirectRateLimiter,
     writes: tokio::sync::Mutex<Option<Instant>>,
     creation: DefaultDirectRateLimiter,
     pacer: Mutex<Option<(u64, Arc<DefaultDirectRateLimiter>)>>,
@@ -115,6 +118,20 @@ pub(crate) struct Core {
     metrics: Mutex<TrackerMetrics>,
     /// The token's user, once asked (`GET /user`); `None` inside when there is none.
     pub viewer: tokio::sync::OnceCell<Option<String>>,
+}
+
+/// Points a write costs against the secondary per-minute limit (GitHub's documentation).
+const WRITE_POINTS: u32 = 5;
+
+/// A quota under `per_minute` points in any 60-second span: a burst of a eighteenth of it
+/// (50 of 900) and the rest spread evenly, so that burst + 60 s × rate ≤ per_minute.
+fn points_quota(per_minute: u32) -> Quota {
+    let per_minute = per_minute.max(2 * WRITE_POINTS);
+    let burst = (per_minute / 18).max(WRITE_POINTS);
+    let period = Duration::from_secs(60) / (per_minute - burst);
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
 }
 
 impl std::fmt::Debug for Core {
@@ -165,7 +182,8 @@ impl Core {
             auth,
             user_agent,
             token_key,
-            gets: Semaphore::new(settings.workers.max(1)),
+            gets: crate::aimd::Aimd::new(settings.workers),
+            points: RateLimiter::direct(points_quota(settings.points_per_minute)),
             writes: tokio::sync::Mutex::new(None),
             creation: RateLimiter::direct(Quota::per_minute(per_minute)),
             pacer: Mutex::new(None),
@@ -187,6 +205,9 @@ impl Core {
         m.rate_remaining = b.remaining;
         m.rate_limit = b.limit;
         m.rate_reset = b.reset.and_then(|r| Timestamp::from_unix(r as i64));
+        let (limit, peak) = self.gets.stats();
+        m.concurrency = limit as u64;
+        m.peak_concurrency = peak as u64;
         m
     }
 
@@ -232,6 +253,12 @@ impl Core {
     }
 
     fn record_budget(&self, h: &HeaderMap) {
+        // The search API and GraphQL have budgets of their own.
+        if h.get("x-ratelimit-resource")
+            .is_some_and(|r| r.as_bytes() != b"core")
+        {
+            return;
+        }
         let mut b = self.budget.lock().unwrap_or_else(|e| e.into_inner());
         let (Some(remaining), Some(reset)) = (
             header_u64(h, "x-ratelimit-remaining"),
@@ -384,8 +411,21 @@ impl Core {
             {
                 headers.insert(http::header::IF_NONE_MATCH, v);
             }
+            let cost = if method == Method::GET {
+                1
+            } else {
+                WRITE_POINTS
+            };
+            let paced = Instant::now();
+            let _ = self
+                .points
+                .until_n_ready(NonZeroU32::new(cost).unwrap_or(NonZeroU32::MIN))
+                .await;
+            if paced.elapsed() > Duration::from_millis(1) {
+                self.account_wait(paced.elapsed());
+            }
             let outcome = if method == Method::GET {
-                let _permit = self.gets.acquire().await;
+                let _slot = self.gets.acquire().await;
                 self.exchange(&method, path, body, headers).await
             } else {
                 let mut last = self.writes.lock().await;
@@ -490,6 +530,7 @@ impl Core {
                 });
             }
             if status.is_success() {
+                self.gets.success();
                 if method == Method::GET
                     && let (Some(c), Some(etag)) = (
                         &self.cache,
@@ -526,6 +567,10 @@ impl Core {
                     || lower.contains("rate limit")
                     || lower.contains("abuse detection");
                 if is_rate {
+                    if remaining != Some(0) {
+                        // A secondary limit: fewer at once from now on.
+                        self.gets.backoff();
+                    }
                     let wait = if let Some(s) = retry_after {
                         Duration::from_secs(s)
                     } else if remaining == Some(0) {

@@ -19,10 +19,12 @@
 //! # Ok(()) }
 //! ```
 
+mod aimd;
 mod client;
 mod listing;
 mod parse;
 mod transport;
+mod windows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -123,6 +125,12 @@ impl GitHubBuilder {
     /// Content-creating requests per minute (default 80, GitHub's secondary limit).
     pub fn content_per_minute(mut self, n: u32) -> Self {
         self.settings.content_per_minute = n;
+        self
+    }
+    /// GitHub's secondary limit on REST points per minute (default 900; a GET costs 1 point,
+    /// a write 5): requests are paced to stay under it in any 60-second span.
+    pub fn points_per_minute(mut self, n: u32) -> Self {
+        self.settings.points_per_minute = n;
         self
     }
     /// User agent (default `roadmap/VERSION`).
@@ -258,6 +266,7 @@ impl GitHub {
                 secondary_backoff: Duration::from_secs(60),
                 low_water: 0.1,
                 content_per_minute: 80,
+                points_per_minute: 900,
                 max_body_bytes: 32 * 1024 * 1024,
                 max_pages: 20_000,
             },
@@ -371,6 +380,7 @@ impl GitHub {
             skipped: 0,
             rejected: Vec::new(),
             not_modified: resp.not_modified,
+            resume: None,
         };
         let ids = items
             .iter()
@@ -508,6 +518,22 @@ fn due_on(d: Timestamp) -> String {
     format!("{}T12:00:00Z", d.0.date_naive())
 }
 
+/// Whether a listing is split in windows, and from where: `Some(None)` fresh.
+fn split_of(opts: &ListOptions) -> Option<Option<roadmap_model::Resume>> {
+    match &opts.split {
+        roadmap_model::Split::Fresh => Some(None),
+        roadmap_model::Split::Resume(r) => Some(Some(r.clone())),
+        _ => None,
+    }
+}
+
+fn with_since(base: &str, since: Option<Timestamp>) -> String {
+    match since {
+        Some(t) => format!("{base}&since={}", enc(&t.to_string())),
+        None => base.to_owned(),
+    }
+}
+
 fn since_param(opts: &ListOptions) -> String {
     opts.since
         .map(|t| format!("&since={}", enc(&t.to_string())))
@@ -586,6 +612,36 @@ impl Tracker for GitHub {
         &self,
         opts: ListOptions,
     ) -> BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>> {
+        if opts.since.is_none()
+            && let Some(resume) = split_of(&opts)
+        {
+            let base = format!(
+                "{}/issues?state=all&sort=updated&direction=asc&per_page=100",
+                self.repo_path
+            );
+            let total = self.repo_path.strip_prefix("/repos/").map(|r| {
+                format!(
+                    "/search/issues?q={}&per_page=1",
+                    enc(&format!("repo:{r} is:issue"))
+                )
+            });
+            let spec = windows::Spec {
+                endpoint: "GET /repos/{owner}/{repo}/issues",
+                parse: parse::issue,
+                skip_prs: true,
+                url: Box::new(move |since| with_since(&base, since)),
+                oldest: format!(
+                    "{}/issues?state=all&sort=updated&direction=asc&per_page=1",
+                    self.repo_path
+                ),
+                newest: format!(
+                    "{}/issues?state=all&sort=updated&direction=desc&per_page=1",
+                    self.repo_path
+                ),
+                total,
+            };
+            return windows::windowed(self.clone(), spec, resume);
+        }
         let first = format!(
             "{}/issues?state=all&sort=updated&direction=asc&per_page=100{}",
             self.repo_path,
@@ -623,6 +679,30 @@ impl Tracker for GitHub {
         &self,
         opts: ListOptions,
     ) -> BoxStream<'_, Result<Page<RemoteComment>, TrackerError>> {
+        if opts.since.is_none()
+            && let Some(resume) = split_of(&opts)
+        {
+            let base = format!(
+                "{}/issues/comments?sort=updated&direction=asc&per_page=100",
+                self.repo_path
+            );
+            let spec = windows::Spec {
+                endpoint: "GET /repos/{owner}/{repo}/issues/comments",
+                parse: parse::comment,
+                skip_prs: false,
+                url: Box::new(move |since| with_since(&base, since)),
+                oldest: format!(
+                    "{}/issues/comments?sort=updated&direction=asc&per_page=1",
+                    self.repo_path
+                ),
+                newest: format!(
+                    "{}/issues/comments?sort=updated&direction=desc&per_page=1",
+                    self.repo_path
+                ),
+                total: None,
+            };
+            return windows::windowed(self.clone(), spec, resume);
+        }
         let first = format!(
             "{}/issues/comments?sort=updated&direction=asc&per_page=100{}",
             self.repo_path,

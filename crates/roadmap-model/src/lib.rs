@@ -13,7 +13,7 @@ pub use item::{Comment, Issue, Label, Milestone, MilestoneState, RemoteRef, Road
 pub use text::TextForm;
 pub use tracker::{
     EndpointMetrics, ListOptions, ListStats, Page, RemoteComment, RemoteIssue, RemoteLabel,
-    RemoteMilestone, RemoteState, TrackerError, TrackerMetrics,
+    RemoteMilestone, RemoteState, Resume, Split, TrackerError, TrackerMetrics, Window,
 };
 pub use tracker::{
     IssuePatch, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Tracker,

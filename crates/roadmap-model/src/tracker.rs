@@ -140,6 +140,9 @@ pub struct Page<T> {
     pub rejected: Vec<(String, String)>,
     /// Served from the conditional cache after a 304.
     pub not_modified: bool,
+    /// For a listing split into windows ([`Split`]): where every window stands once this page
+    /// and every page before it are applied. Saved, it lets an interrupted listing go on.
+    pub resume: Option<Resume>,
 }
 
 /// Options of an issue or comment listing.
@@ -147,6 +150,52 @@ pub struct Page<T> {
 pub struct ListOptions {
     /// Only items updated at or after this time.
     pub since: Option<Timestamp>,
+    /// Whether to list the whole key space as parallel windows (full listings only).
+    pub split: Split,
+}
+
+/// How a full listing is walked.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub enum Split {
+    /// One chain of pages, in order.
+    #[default]
+    No,
+    /// Split the `updated_at` key space into windows listed in parallel, each its own chain
+    /// (`since` = its lower bound), rebalanced as windows end. Pages then arrive out of
+    /// `updated_at` order, each carrying a [`Resume`].
+    Fresh,
+    /// Go on with an interrupted split listing from where its windows stood.
+    Resume(Resume),
+}
+
+/// Where a split listing stands: the windows left, each `[from, to)` in `updated_at` (whole
+/// seconds, as GitHub's `since` is), `from` advanced as its pages are applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The server's time when the listing began, less a safety margin: an item edited after
+    /// it may have moved past every window, so the next incremental listing starts here.
+    pub began: Timestamp,
+    /// The newest `updated_at` when the listing began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<Timestamp>,
+    /// How many items there are, if the tracker could say (progress).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// Items handed out so far (progress, across resumes).
+    #[serde(default)]
+    pub done: u64,
+    /// The windows not yet finished.
+    pub windows: Vec<Window>,
+}
+
+/// One window of a split listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// Items updated at or after this (`None`: from the start).
+    pub from: Option<Timestamp>,
+    /// Items updated before this (`None`: to the end, including items edited meanwhile).
+    pub to: Option<Timestamp>,
 }
 
 /// What a listing cost.
@@ -346,6 +395,10 @@ pub struct TrackerMetrics {
     pub rate_limit: Option<u64>,
     /// Last `x-ratelimit-reset` seen.
     pub rate_reset: Option<Timestamp>,
+    /// The most reads in flight at once.
+    pub peak_concurrency: u64,
+    /// How many reads may be in flight now (lowered after a secondary limit, then regrown).
+    pub concurrency: u64,
 }
 
 impl TrackerMetrics {

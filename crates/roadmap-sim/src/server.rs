@@ -210,6 +210,22 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
 
     // Limits, in GitHub's order: secondary concurrency, primary, points, content creation.
     let primary_free = segs == ["rate_limit"];
+    // The search API has a rate budget of its own (30 a minute with a token, 10 without).
+    let search = segs.first() == Some(&"search");
+    let key = if search {
+        format!("{key}{SEARCH}")
+    } else {
+        key
+    };
+    let limits = if search {
+        crate::Limits {
+            primary: 30,
+            unauthenticated: 10,
+            ..limits
+        }
+    } else {
+        limits
+    };
     let limits = if wire.rate_limiting {
         limits
     } else {
@@ -618,7 +634,14 @@ fn finish(
         h.insert("x-ratelimit-remaining", HeaderValue::from(rl.remaining));
         h.insert("x-ratelimit-used", HeaderValue::from(rl.used));
         h.insert("x-ratelimit-reset", HeaderValue::from(rl.reset));
-        h.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+        h.insert(
+            "x-ratelimit-resource",
+            HeaderValue::from_static(if key.ends_with(SEARCH) {
+                "search"
+            } else {
+                "core"
+            }),
+        );
     }
     h.insert(
         "x-github-api-version-selected",
@@ -655,6 +678,58 @@ fn finish(
         h.insert(header::RETRY_AFTER, HeaderValue::from(r.as_secs().max(1)));
     }
     resp
+}
+
+/// The suffix of a rate-limit key for the search API's budget.
+const SEARCH: &str = "#search";
+
+/// `GET /search/issues` for the qualifiers a count needs: `repo:O/N`, `is:issue`/`is:pr`,
+/// `is:open`/`is:closed`. Answers the count and the first `per_page` matches, newest first.
+fn search_issues(urls: &render::Urls, world: &World, q: &[(String, String)]) -> Answer {
+    let Some(query) = param(q, "q") else {
+        return Answer::validation("Search", "q", "missing");
+    };
+    let (mut repo, mut kind, mut state) = (None, None, None);
+    for term in query.split_whitespace() {
+        match term.split_once(':') {
+            Some(("repo", r)) => repo = r.split_once('/'),
+            Some(("is", "issue")) => kind = Some(false),
+            Some(("is", "pr")) => kind = Some(true),
+            Some(("is", s @ ("open" | "closed"))) => state = Some(s),
+            _ => {}
+        }
+    }
+    let Some(r) = repo
+        .and_then(|(o, n)| world.repo_id(o, n))
+        .and_then(|id| world.repos.get(&id))
+    else {
+        return Answer::validation("Search", "q", "invalid");
+    };
+    let per_page = param(q, "per_page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(30)
+        .min(100);
+    let mut hits: Vec<&IssueRec> = r
+        .issues
+        .values()
+        .filter(|i| kind.is_none_or(|pr| i.is_pr == pr))
+        .filter(|i| state.is_none_or(|s| i.state == s))
+        .collect();
+    hits.sort_by_key(|i| std::cmp::Reverse(i.number));
+    let counts = render::Counts::of(r);
+    let items: Vec<Value> = hits
+        .iter()
+        .take(per_page)
+        .map(|i| {
+            let mut v = render::issue(urls, world, r, i, &counts);
+            v["score"] = json!(1.0);
+            v
+        })
+        .collect();
+    Answer::json(
+        StatusCode::OK,
+        json!({"total_count": hits.len(), "incomplete_results": false, "items": items}),
+    )
 }
 
 fn parse_query(q: &str) -> Vec<(String, String)> {
@@ -721,6 +796,7 @@ fn route(
             u["name"] = json!("The Octocat");
             return Answer::json(StatusCode::OK, u);
         }
+        (&Method::GET, ["search", "issues"]) => return search_issues(urls, world, &q),
         _ => {}
     }
     let (repo_id, rest) = match segs {

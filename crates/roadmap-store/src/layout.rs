@@ -39,7 +39,7 @@ pub struct Layout {
 }
 
 /// What `init` writes into `.roadmap/.gitignore`: every derived path.
-pub const GITIGNORE: &str = "# Derived data: rebuilt from the files, never committed.\n/index.db\n/index.db-*\n/cache/\n/lock\n/tmp/\n# Statistics of the last run: they change with every run.\n/sync/last-run.json\n";
+pub const GITIGNORE: &str = "# Derived data: rebuilt from the files, never committed.\n/index.db\n/index.db-*\n/cache/\n/lock\n/tmp/\n# Statistics of the last run: they change with every run.\n/sync/last-run.json\n# Where an interrupted full pull stands.\n/sync/pulling/\n";
 
 impl Layout {
     /// The layout of the project at `project_root` (the folder that holds `.roadmap/`).

@@ -210,6 +210,8 @@ pub struct PullReport {
     pub duration_ms: u64,
     /// Whether this was a full pull.
     pub full: bool,
+    /// Whether it went on from an interrupted full pull's checkpoint.
+    pub resumed: bool,
     /// Whether nothing was written.
     pub dry_run: bool,
     /// Counts by resource.

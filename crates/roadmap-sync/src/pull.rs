@@ -11,14 +11,15 @@ use futures::stream::{self, BoxStream, StreamExt};
 use roadmap_index::Index;
 use roadmap_model::{
     Issue, ItemId, Label, ListOptions, Milestone, MilestoneState, Page, RemoteComment, RemoteIssue,
-    RemoteMilestone, RemoteRef, RemoteState, Timestamp, Tracker, TrackerError, TrackerMetrics,
+    RemoteMilestone, RemoteRef, RemoteState, Resume, Split, Timestamp, Tracker, TrackerError,
+    TrackerMetrics,
 };
 use roadmap_store::{ItemFile, Kind, Store};
 use sha2::{Digest, Sha256};
 
 use crate::map::{Mapping, fingerprint, locally_edited};
 use crate::merge::merge3;
-use crate::state::{LastRun, ProjectLock, SyncState};
+use crate::state::{LastRun, ProjectLock, SyncState, checkpoint};
 use crate::{Counts, ItemFailure, Phase, PullOptions, PullReport, SyncError, SyncEvent, comments};
 
 pub(crate) type Events<'a> = &'a (dyn Fn(SyncEvent) + Send + Sync);
@@ -95,6 +96,20 @@ pub(crate) async fn pull_locked(
         state.watermarks.get("comments").copied()
     };
     let prefetch = !full;
+    // A full listing split in windows starts at once, while milestones and labels are read
+    // (its pages wait, bounded, until they are applied).
+    let mut full_issues = (full && opts.issues).then(|| {
+        tracker.list_issues(ListOptions {
+            since: None,
+            split: split_for(&store, "issues", &mut report),
+        })
+    });
+    let mut full_comments = (full && opts.comments).then(|| {
+        tracker.list_comments(ListOptions {
+            since: None,
+            split: split_for(&store, "comments", &mut report),
+        })
+    });
     let (ms, lb, early_issues, early_comments) = tokio::join!(
         async {
             if opts.milestones {
@@ -112,7 +127,13 @@ pub(crate) async fn pull_locked(
         },
         async {
             if prefetch && opts.issues {
-                Some(collect_pages(tracker.list_issues(ListOptions { since: issue_since })).await)
+                Some(
+                    collect_pages(tracker.list_issues(ListOptions {
+                        since: issue_since,
+                        ..ListOptions::default()
+                    }))
+                    .await,
+                )
             } else {
                 None
             }
@@ -122,6 +143,7 @@ pub(crate) async fn pull_locked(
                 Some(
                     collect_pages(tracker.list_comments(ListOptions {
                         since: comment_since,
+                        ..ListOptions::default()
                     }))
                     .await,
                 )
@@ -158,7 +180,13 @@ pub(crate) async fn pull_locked(
         let pages = match early_issues {
             Some(Ok(pages)) => stream::iter(pages.into_iter().map(Ok)).boxed(),
             Some(Err(e)) => stream::iter(vec![Err(e)]).boxed(),
-            None => tracker.list_issues(ListOptions { since: issue_since }),
+            None => match full_issues.take() {
+                Some(pages) => pages,
+                None => tracker.list_issues(ListOptions {
+                    since: issue_since,
+                    ..ListOptions::default()
+                }),
+            },
         };
         let titles = Arc::new(titles);
         let intents = pending_creates(&store);
@@ -185,11 +213,15 @@ pub(crate) async fn pull_locked(
         )
         .await
         {
-            Ok(Some(mark)) => {
-                state.watermarks.insert("issues".into(), mark);
+            Ok(mark) => {
+                if let Some(mark) = mark {
+                    state.watermarks.insert("issues".into(), mark);
+                }
                 issues_complete = true;
+                if !opts.dry_run {
+                    checkpoint::clear(&store, "issues")?;
+                }
             }
-            Ok(None) => issues_complete = true,
             Err(e) => note_listing_failure(&mut report, "issues", e, &mut fatal),
         }
         events(SyncEvent::Finished(Phase::Issues));
@@ -199,20 +231,30 @@ pub(crate) async fn pull_locked(
         let pages = match early_comments {
             Some(Ok(pages)) => stream::iter(pages.into_iter().map(Ok)).boxed(),
             Some(Err(e)) => stream::iter(vec![Err(e)]).boxed(),
-            None => tracker.list_comments(ListOptions {
-                since: comment_since,
-            }),
+            None => match full_comments.take() {
+                Some(pages) => pages,
+                None => tracker.list_comments(ListOptions {
+                    since: comment_since,
+                    ..ListOptions::default()
+                }),
+            },
         };
         match pull_comments(&store, index, opts, comment_since, pages, &mut report).await {
-            Ok(Some(mark)) => {
-                state.watermarks.insert("comments".into(), mark);
+            Ok(mark) => {
+                if let Some(mark) = mark {
+                    state.watermarks.insert("comments".into(), mark);
+                }
+                if !opts.dry_run {
+                    checkpoint::clear(&store, "comments")?;
+                }
             }
-            Ok(None) => {}
             Err(e) => note_listing_failure(&mut report, "comments", e, &mut fatal),
         }
         events(SyncEvent::Finished(Phase::Comments));
     }
-    if full && opts.issues && issues_complete && fatal.is_none() {
+    // A listing resumed from a checkpoint did not see the numbers listed before it: what is
+    // missing cannot be told from it.
+    if full && opts.issues && issues_complete && fatal.is_none() && !report.resumed {
         events(SyncEvent::Started(Phase::Lost));
         find_lost(tracker, &store, index, opts, &seen_numbers, &mut report).await?;
         events(SyncEvent::Finished(Phase::Lost));
@@ -241,6 +283,27 @@ pub(crate) async fn pull_locked(
         Some(e) => Err(SyncError::Tracker(e)),
         None => Ok(report),
     }
+}
+
+/// A full listing is split in windows, going on from where an interrupted one stood.
+fn split_for(store: &Store, kind: &str, report: &mut PullReport) -> Split {
+    match checkpoint::load(store, kind) {
+        Some(r) => {
+            tracing::info!(
+                windows = r.windows.len(),
+                done = r.done,
+                "going on with the interrupted full listing of {kind}"
+            );
+            report.resumed = true;
+            Split::Resume(r)
+        }
+        None => Split::Fresh,
+    }
+}
+
+/// Where a split listing stood before a page: the oldest window start (`None`: the start).
+fn oldest_from(r: &Resume) -> Option<Option<Timestamp>> {
+    r.windows.iter().map(|w| w.from).min()
 }
 
 fn note_listing_failure(
@@ -558,13 +621,24 @@ async fn pull_issues(
     let mut min_failed: Option<Timestamp> = None;
     let mut rejected_first = false;
     let mut done = 0u64;
+    // A split listing: where its windows stood after the last page applied.
+    let mut split: Option<Resume> = None;
     while let Some(page) = pages.next().await {
-        let page = page?;
-        let total = page.last.map(|l| u64::from(l) * 100);
+        let mut page = page?;
+        let resume = page.resume.take();
+        let total = match &resume {
+            Some(r) => r.total,
+            None => page.last.map(|l| u64::from(l) * 100),
+        };
         if !page.rejected.is_empty() {
             // An item that did not parse has no `updated_at` to hold the watermark at; pages
-            // are in `updated` order, so it is no older than the last item before this page.
-            let before = max_seen.or(since);
+            // are in `updated` order, so it is no older than the last item before this page
+            // (split: than the oldest window's start before it).
+            let before = match (&resume, &split) {
+                (Some(_), Some(prev)) => oldest_from(prev).flatten(),
+                (Some(_), None) => None,
+                (None, _) => max_seen.or(since),
+            };
             min_failed = match (min_failed, before) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -624,9 +698,21 @@ async fn pull_issues(
             done += batch.len() as u64;
             events(SyncEvent::Progress {
                 phase: Phase::Issues,
-                done,
+                done: resume.as_ref().map_or(done, |r| r.done),
                 total,
             });
+        }
+        if let Some(r) = resume {
+            // The page's files are written: save where the windows stand with them.
+            if !ctx.dry_run
+                && let Err(e) = checkpoint::save(store, "issues", &r)
+            {
+                report.failures.push(ItemFailure {
+                    what: "the pull's checkpoint".into(),
+                    reason: e.to_string(),
+                });
+            }
+            split = Some(r);
         }
     }
     report.resources.insert("issues", counts);
@@ -635,9 +721,15 @@ async fn pull_issues(
     if rejected_first {
         return Ok(since);
     }
-    Ok(match min_failed {
-        Some(t) => Timestamp::from_unix(t.unix() - 1).or(since),
+    // A split listing saw items out of order, and an item edited meanwhile may have moved
+    // past every window: it holds at the server's time when the listing began.
+    let reached = match &split {
+        Some(r) => Some(r.began),
         None => max_seen,
+    };
+    Ok(match min_failed {
+        Some(t) => Timestamp::from_unix(t.unix() - 1).min(reached).or(since),
+        None => reached,
     })
 }
 
@@ -880,9 +972,12 @@ async fn pull_comments(
     let mut counts = Counts::default();
     let mut max_seen = since;
     let mut failed = false;
+    let mut split: Option<Resume> = None;
     while let Some(page) = pages.next().await {
+        let mut page = page?;
+        let resume = page.resume.take();
         let rejected_before = counts.failed;
-        let items = counts.book(page?, "comment", &mut report.failures);
+        let items = counts.book(page, "comment", &mut report.failures);
         failed |= counts.failed > rejected_before;
         let mut by_issue: HashMap<u64, Vec<RemoteComment>> = HashMap::new();
         for c in items {
@@ -905,6 +1000,7 @@ async fn pull_comments(
         if opts.dry_run {
             continue;
         }
+        let checkpoint_after = resume;
         let per = jobs.len().div_ceil(opts.workers.max(1)).max(1);
         let mut tasks = Vec::new();
         for chunk in jobs.chunks(per) {
@@ -936,9 +1032,24 @@ async fn pull_comments(
                 }
             }
         }
+        if let Some(r) = checkpoint_after {
+            if let Err(e) = checkpoint::save(store, "comments", &r) {
+                report.failures.push(ItemFailure {
+                    what: "the pull's checkpoint".into(),
+                    reason: e.to_string(),
+                });
+            }
+            split = Some(r);
+        }
     }
     report.resources.insert("comments", counts);
-    Ok(if failed { None } else { max_seen })
+    if failed {
+        return Ok(None);
+    }
+    Ok(match split {
+        Some(r) => Some(r.began),
+        None => max_seen,
+    })
 }
 
 /// Missing issues up to this many are always looked up; above it, only while they are at

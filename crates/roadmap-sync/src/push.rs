@@ -220,7 +220,10 @@ async fn resume(
     if !issues.is_empty() {
         let since = issues.iter().map(|(_, i)| i.since).min().flatten();
         let mut listed: Vec<RemoteIssue> = Vec::new();
-        let mut pages = tracker.list_issues(roadmap_model::ListOptions { since });
+        let mut pages = tracker.list_issues(roadmap_model::ListOptions {
+            since,
+            ..Default::default()
+        });
         while let Some(page) = pages.next().await {
             listed.extend(page?.items);
         }
@@ -261,7 +264,10 @@ async fn resume(
     if !comments_.is_empty() {
         let since = comments_.iter().map(|(_, i)| i.since).min().flatten();
         let mut listed = Vec::new();
-        let mut pages = tracker.list_comments(roadmap_model::ListOptions { since });
+        let mut pages = tracker.list_comments(roadmap_model::ListOptions {
+            since,
+            ..Default::default()
+        });
         while let Some(page) = pages.next().await {
             listed.extend(page?.items);
         }

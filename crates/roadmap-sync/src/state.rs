@@ -125,21 +125,83 @@ impl SyncState {
 
 /// Projects made before the statistics moved out of `state.json` get the ignore line once.
 fn ignore_last_run(store: &Store) -> Result<(), SyncError> {
+    ensure_ignored(store, IGNORE_LAST_RUN)
+}
+
+/// Adds `line` to `.roadmap/.gitignore` unless it is there.
+fn ensure_ignored(store: &Store, line: &str) -> Result<(), SyncError> {
     let p = store.layout().gitignore();
     let Ok(text) = fs_err::read_to_string(&p) else {
         return Ok(());
     };
-    if text.lines().any(|l| l.trim() == IGNORE_LAST_RUN) {
+    if text.lines().any(|l| l.trim() == line) {
         return Ok(());
     }
     let mut text = text;
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(IGNORE_LAST_RUN);
+    text.push_str(line);
     text.push('\n');
     store.write_atomic(&p, text.as_bytes())?;
     Ok(())
+}
+
+/// Where an interrupted full listing of `kind` stands (`.roadmap/sync/pulling/KIND.json`,
+/// git-ignored): written with the files of each page, removed when the listing completes.
+pub(crate) mod checkpoint {
+    use roadmap_model::Resume;
+    use roadmap_store::Store;
+
+    use crate::SyncError;
+
+    const IGNORE: &str = "/sync/pulling/";
+
+    fn path(store: &Store, kind: &str) -> std::path::PathBuf {
+        store
+            .layout()
+            .sync_dir()
+            .join("pulling")
+            .join(format!("{kind}.json"))
+    }
+
+    /// The saved position, if any (an unreadable one is reported and ignored: the listing
+    /// starts over).
+    pub(crate) fn load(store: &Store, kind: &str) -> Option<Resume> {
+        let p = path(store, kind);
+        let bytes = store.read_file(&p).ok()?;
+        match serde_json::from_slice(&bytes) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(
+                    "{}: unreadable, starting the listing over: {e}",
+                    p.display()
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn save(store: &Store, kind: &str, r: &Resume) -> Result<(), SyncError> {
+        let p = path(store, kind);
+        if let Some(dir) = p.parent() {
+            fs_err::create_dir_all(dir)?;
+        }
+        let text = serde_json::to_vec(r).map_err(|e| SyncError::State {
+            path: p.clone(),
+            message: e.to_string(),
+        })?;
+        store.write_atomic(&p, &text)?;
+        super::ensure_ignored(store, IGNORE)
+    }
+
+    pub(crate) fn clear(store: &Store, kind: &str) -> Result<(), SyncError> {
+        let p = path(store, kind);
+        if p.exists() {
+            store.remove(&p)?;
+        }
+        Ok(())
+    }
 }
 
 /// An exclusive lock on the project for the length of a sync; released on drop (and by the

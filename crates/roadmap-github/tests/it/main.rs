@@ -543,7 +543,15 @@ async fn works_under_the_enterprise_prefix_and_lists_everything_else() {
     // `since` narrows the listing.
     sim.edit_issue("octo", "demo", 5, |i| i.title = "changed".into());
     let since = roadmap_model::Timestamp::from_unix(chrono::Utc::now().timestamp() - 5);
-    let (changed, _, _) = all_issues(&gh, ListOptions { since }).await.unwrap();
+    let (changed, _, _) = all_issues(
+        &gh,
+        ListOptions {
+            since,
+            ..ListOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(
         changed.iter().map(|i| i.number).collect::<Vec<_>>(),
         vec![5]
