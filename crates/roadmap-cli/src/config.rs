@@ -53,6 +53,12 @@ const KEYS: &[(&str, Type, Option<&str>, &str)] = &[
         "parallel GET requests and file writers",
     ),
     (
+        "points_per_minute",
+        Type::Int,
+        Some("900"),
+        "GitHub's secondary limit on REST points per minute (GET 1, write 5): requests are paced under it",
+    ),
+    (
         "batch_size",
         Type::Int,
         Some("50"),
@@ -143,6 +149,7 @@ fn key_def(key: &str) -> Result<&'static (&'static str, Type, Option<&'static st
 fn range_of(key: &str) -> (u64, u64) {
     match key {
         "workers" => (1, 100),
+        "points_per_minute" => (10, 100_000),
         "batch_size" => (1, 10_000),
         "write_spacing_ms" => (0, 60_000),
         _ => (0, u64::MAX),

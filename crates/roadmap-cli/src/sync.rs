@@ -128,6 +128,12 @@ pub fn client(
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1000),
         ))
+        .points_per_minute(
+            config
+                .get("points_per_minute")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(900),
+        )
         .cache(Some(cache))
         .build()?)
 }
@@ -254,7 +260,11 @@ pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<
     writeln!(
         out,
         "Pull report{}{}",
-        if r.full { " (full)" } else { " (incremental)" },
+        match (r.full, r.resumed) {
+            (true, true) => " (full, resumed from an interrupted pull)",
+            (true, false) => " (full)",
+            _ => " (incremental)",
+        },
         if r.dry_run {
             " [dry run: nothing written]"
         } else {

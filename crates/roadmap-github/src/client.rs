@@ -832,3 +832,27 @@ fn validation_text(v: &Value) -> String {
     }
     msg
 }
+
+#[cfg(test)]
+mod pacing_tests {
+    use super::*;
+
+    #[test]
+    fn the_points_quota_stays_under_the_limit_in_any_minute() {
+        for per_minute in [10u32, 60, 120, 900, 2_000, 100_000] {
+            let q = points_quota(per_minute);
+            let burst = q.burst_size().get();
+            let per_minute_after_burst =
+                Duration::from_secs(60).as_nanos() / q.replenish_interval().as_nanos();
+            assert!(
+                u128::from(burst) + per_minute_after_burst <= u128::from(per_minute.max(10)),
+                "{per_minute}: burst {burst} + {per_minute_after_burst}"
+            );
+            assert!(burst >= WRITE_POINTS, "a write fits in the burst");
+        }
+        // 900 a minute: 50 at once, then one every 70.6 ms (14.2 a second).
+        let q = points_quota(900);
+        assert_eq!(q.burst_size().get(), 50);
+        assert_eq!(q.replenish_interval(), Duration::from_secs(60) / 850);
+    }
+}

@@ -244,6 +244,8 @@ pub(crate) struct Fetched<T> {
     next: Option<String>,
     last: Option<String>,
     ids: Vec<u64>,
+    /// `(updated_at, number)` of the items skipped on purpose (pull requests).
+    skipped_keys: Vec<(Option<Timestamp>, u64)>,
 }
 
 impl GitHub {
@@ -386,9 +388,16 @@ impl GitHub {
             .iter()
             .filter_map(|i| i.get("id").and_then(Value::as_u64))
             .collect();
+        let mut skipped_keys = Vec::new();
         for item in &items {
             if skip_prs && parse::is_pull_request(item) {
                 page.skipped += 1;
+                let at = item
+                    .get("updated_at")
+                    .and_then(Value::as_str)
+                    .and_then(|t| Timestamp::parse(t).ok());
+                let n = item.get("number").and_then(Value::as_u64).unwrap_or(0);
+                skipped_keys.push((at, n));
                 continue;
             }
             match parse(item) {
@@ -401,6 +410,7 @@ impl GitHub {
             next: resp.link("next"),
             last: resp.link("last"),
             ids,
+            skipped_keys,
         })
     }
 

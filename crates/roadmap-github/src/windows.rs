@@ -34,9 +34,6 @@ const MARGIN_SECS: i64 = 120;
 /// request whose page is partly spent on items past its end.
 const MIN_SPLIT_ITEMS: f64 = 150.0;
 
-/// Items per page asked for.
-const PER_PAGE: f64 = 100.0;
-
 /// What windows need to know of an item.
 pub(crate) trait Keyed {
     /// `updated_at`, and what tells two items apart.
@@ -202,13 +199,22 @@ impl<T: Keyed + Send + 'static> Run<T> {
             w.items += 1;
             items.push(item);
         }
+        // Measured from the window's own pages once a page went by without ending it.
         if let (Some(o), Some(f)) = (w.origin, w.from) {
-            let secs = (f.0.timestamp() - o.0.timestamp()).max(1) as f64;
-            if w.items as f64 >= PER_PAGE {
-                w.density = w.items as f64 / secs;
-            }
+            let secs = (f.0.timestamp() - o.0.timestamp() + 1).max(1) as f64;
+            w.density = w.items as f64 / secs;
         }
         page.items = items;
+        // Pull requests skipped: counted once, in the window they belong to.
+        page.skipped = 0;
+        for (at, n) in &f.skipped_keys {
+            let Some(at) = *at else { continue };
+            if w.to.is_some_and(|to| at >= to) || self.seen.get(n).is_some_and(|s| *s >= at) {
+                continue;
+            }
+            self.seen.insert(*n, at);
+            page.skipped += 1;
+        }
         page.rejected
             .retain(|(what, _)| self.rejected.insert(what.clone()));
         self.done += page.items.len() as u64;
@@ -292,7 +298,9 @@ pub(crate) fn windowed<T: Keyed + Send + 'static>(
     resume: Option<Resume>,
 ) -> BoxStream<'static, Result<Page<T>, TrackerError>> {
     let workers = gh.core.settings.workers.clamp(1, 100);
-    let (tx, rx) = mpsc::channel(workers * 2);
+    // Little read-ahead past the requests in flight: a page fetched but not yet applied when
+    // the run is interrupted is fetched again by the resumed run.
+    let (tx, rx) = mpsc::channel(2);
     let task = tokio::spawn(async move {
         if let Err(e) = drive(gh, Arc::new(spec), resume, workers, &tx).await {
             let _ = tx.send(Err(e)).await;
@@ -382,8 +390,8 @@ async fn drive<T: Keyed + Send + 'static>(
                 (Some(t), Some(a), Some(b)) => {
                     t as f64 / (b.0.timestamp() - a.0.timestamp() + 1).max(1) as f64
                 }
-                // Unknown: assume there is enough to split; measured as pages come.
-                _ => f64::MAX / 4.0,
+                // Unknown: one window until its first page tells.
+                _ => 0.0,
             };
             run.wins.push(Some(Win::new(oldest, None, density)));
             run.balance();

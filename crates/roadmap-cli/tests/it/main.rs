@@ -10,6 +10,7 @@
 mod local;
 mod security;
 mod sync;
+mod windows;
 mod wire;
 
 use std::path::Path;
