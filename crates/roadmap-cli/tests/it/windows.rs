@@ -128,7 +128,7 @@ fn a_split_pull_sees_every_issue_whatever_the_distribution_and_the_edits_meanwhi
         let d = tempfile::tempdir().unwrap();
         let p = d.path();
         ok(p, &["init", "--repo", "octo/demo"]);
-        let mut child = command(p, &sim, &["sync", "pull", "--json"])
+        let child = command(p, &sim, &["sync", "pull", "--json"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
