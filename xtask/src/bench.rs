@@ -135,16 +135,194 @@ pub(crate) fn start_sim_with(
     Ok(Sim { _rt: rt, sim })
 }
 
+/// The simulator as its own process (`roadmap-sim serve`), with GitHub's limits (900 points
+/// a minute, 100 requests at once, 5,000 an hour) and latency model: its JSON rendering is
+/// not charged to the client's process.
+struct ExtSim {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// What the simulator counted.
+struct SimCounts {
+    requests: u64,
+    not_modified: u64,
+    rate_limited: u64,
+    peak: u64,
+}
+
+impl ExtSim {
+    fn start(issues: u64, milestones: u64, cursor: bool) -> Result<ExtSim> {
+        let dir = tempfile::tempdir()?;
+        let port_file = dir.path().join("port");
+        let child = Command::new(root().join("target/release/roadmap-sim"))
+            .args(["serve", "--port-file"])
+            .arg(&port_file)
+            .args(["--issues", &issues.to_string()])
+            .args(["--milestones", &milestones.to_string()])
+            .args(["--labels", "12"])
+            .args(["--pagination", if cursor { "cursor" } else { "page" }])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let started = Instant::now();
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file)
+                && let Ok(p) = p.trim().parse::<u16>()
+            {
+                break p;
+            }
+            if started.elapsed() > Duration::from_secs(300) {
+                bail!("roadmap-sim did not start");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Ok(ExtSim {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        })
+    }
+
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn reset(&self) -> Result<()> {
+        ureq::post(&format!("{}/_sim/reset", self.url)).send_empty()?;
+        Ok(())
+    }
+
+    fn counts(&self) -> Result<SimCounts> {
+        let v: serde_json::Value = serde_json::from_str(
+            &ureq::get(&format!("{}/_sim/metrics", self.url))
+                .call()?
+                .body_mut()
+                .read_to_string()?,
+        )?;
+        let n = |k: &str| v[k].as_u64().unwrap_or(0);
+        Ok(SimCounts {
+            requests: n("requests"),
+            not_modified: n("not_modified"),
+            rate_limited: n("rate_limited"),
+            peak: n("peak_concurrency"),
+        })
+    }
+}
+
+impl Drop for ExtSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A full pull killed (SIGKILL) once half the issue files are written, then run again: the
+/// second run goes on from the windows' checkpoint (issue 14).
+fn resume_bench(md: &mut String, quick: bool) -> Result<()> {
+    let n = if quick { 2_000 } else { 10_000 };
+    writeln!(
+        md,
+        "## A full pull interrupted half way, then resumed ({n} issues, github.com cursors)\n"
+    )?;
+    let sim = ExtSim::start(n, 6, true)?;
+    let clean = tempfile::tempdir()?;
+    roadmap(clean.path(), &["init", "--repo", "octo/demo"]).output()?;
+    sim.reset()?;
+    let (t_clean, _, _) = run_measured(&mut roadmap(
+        clean.path(),
+        &["sync", "pull", "--json", "--api-url", sim.url()],
+    ))?;
+    let clean_calls = sim.counts()?.requests;
+
+    let dir = tempfile::tempdir()?;
+    let p = dir.path();
+    roadmap(p, &["init", "--repo", "octo/demo"]).output()?;
+    sim.reset()?;
+    let started = Instant::now();
+    let mut child = roadmap(p, &["sync", "pull", "--api-url", sim.url()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let issues = p.join(".roadmap/issues");
+    loop {
+        let written = std::fs::read_dir(&issues).map(|d| d.count()).unwrap_or(0) as u64;
+        if written >= n / 2 || child.try_wait()?.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill()?;
+    child.wait()?;
+    let t_first = started.elapsed().as_secs_f64();
+    let written = std::fs::read_dir(&issues)?.count();
+    let first = sim.counts()?.requests;
+    sim.reset()?;
+    let (t_second, _, out) = run_measured(&mut roadmap(
+        p,
+        &["sync", "pull", "--json", "--api-url", sim.url()],
+    ))?;
+    let report: serde_json::Value = serde_json::from_str(&out)?;
+    let second = sim.counts()?.requests;
+    let same = roadmap(p, &["issue", "list", "--json"]).output()?.stdout
+        == roadmap(clean.path(), &["issue", "list", "--json"])
+            .output()?
+            .stdout;
+    writeln!(md, "| run | time | requests |")?;
+    writeln!(md, "|---|---:|---:|")?;
+    writeln!(md, "| clean full pull | {t_clean:.2} s | {clean_calls} |")?;
+    writeln!(
+        md,
+        "| killed after {written} issue files | {t_first:.2} s | {first} |"
+    )?;
+    writeln!(
+        md,
+        "| rerun (resumed: {}) | {t_second:.2} s | {second} |",
+        report["resumed"]
+    )?;
+    writeln!(
+        md,
+        "\nInterrupted and resumed: {} requests in all, {:.2}× a clean pull; the rerun alone sent {:.0}% of a clean pull's; the issues listed afterwards are {} those of the clean pull.\n",
+        first + second,
+        (first + second) as f64 / clean_calls as f64,
+        100.0 * second as f64 / clean_calls as f64,
+        if same { "exactly" } else { "NOT" }
+    )?;
+    eprintln!("resume {n}: {first} + {second} requests vs {clean_calls} clean; same files: {same}");
+    Ok(())
+}
+
 fn page_ms(items: u64) -> f64 {
     100.0 + 3.0 * items as f64
 }
 
-/// The network's lower bound for our pull: milestones and labels in parallel, then the first
-/// issue page, then the other pages `WORKERS` at a time (a round lasts as long as its biggest
-/// page) when pages are numbered, or one after another when they are a chain of cursors;
-/// then the comment listing (after the issues in a full pull).
+/// The lower bound for our pull: the larger of the network's and GitHub's 900 points a
+/// minute (a page a point: 15 pages a second). The network's: milestones and labels in
+/// parallel with the first requests, then the issue pages `WORKERS` at a time (a round lasts
+/// as long as its biggest page; on github.com's cursors the key space is split in `WORKERS`
+/// windows after one-item probes of the oldest and newest issue), then the (empty) comment
+/// listing.
 fn lower_bound(issues: u64, milestones: u64, cursor: bool) -> f64 {
-    let workers = if cursor { 1 } else { WORKERS };
+    let network = network_bound(issues, milestones, cursor);
+    let points = (issues.div_ceil(100).max(1) + 4) as f64 / 15.0;
+    network.max(points)
+}
+
+fn network_bound(issues: u64, milestones: u64, cursor: bool) -> f64 {
+    if cursor {
+        let meta = page_ms(milestones.min(100)).max(page_ms(12));
+        let pages = issues.div_ceil(100).max(1);
+        let rounds = pages.div_ceil(WORKERS);
+        let issues_ms = page_ms(1)
+            + if pages == 1 {
+                page_ms(issues)
+            } else {
+                rounds as f64 * page_ms(100)
+            };
+        return (meta.max(issues_ms) + page_ms(0)) / 1000.0;
+    }
+    let workers = WORKERS;
     let meta = page_ms(milestones.min(100)).max(page_ms(12));
     let pages = issues.div_ceil(100).max(1);
     let size = |p: u64| {
@@ -368,7 +546,14 @@ fn simulator_throughput(md: &mut String) -> Result<()> {
 
 pub fn run(quick: bool) -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "roadmap-cli"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "roadmap-cli",
+            "-p",
+            "roadmap-sim",
+        ])
         .current_dir(root())
         .status()?;
     if !status.success() {
@@ -405,7 +590,7 @@ pub fn run(quick: bool) -> Result<()> {
     let mut plot_calls = Vec::new();
     let mut plot_std_calls = Vec::new();
     let mut headline = String::new();
-    for (cursor, wire) in [(true, Wire::github()), (false, Wire::numbered())] {
+    for cursor in [true, false] {
         if cursor {
             writeln!(
                 md,
@@ -419,20 +604,15 @@ pub fn run(quick: bool) -> Result<()> {
         }
         writeln!(
             md,
-            "| issues | ours | API calls | 304s | lower bound | ours / bound | items/s | peak RSS | files | seed \"standard sync\" | calls | speed-up | sequential pager | speed-up |"
+            "| issues | ours | API calls | 304s | secondary-limit answers | most at once | lower bound | ours / bound | items/s | peak RSS | files | seed \"standard sync\" | calls | speed-up | sequential pager | speed-up |"
         )?;
         writeln!(
             md,
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         )?;
         for &n in &sizes {
-            if cursor && n > 10_000 {
-                // 1,000 pages one after another: about 400 s on the latency model. The
-                // parallel full pull over key-space windows (issue 14) is what changes this.
-                continue;
-            }
             let milestones = 6;
-            let sim = start_sim(n, milestones, 0, wire.clone())?;
+            let sim = ExtSim::start(n, milestones, cursor)?;
             let runs = if n >= 10_000 {
                 1
             } else if quick {
@@ -445,22 +625,27 @@ pub fn run(quick: bool) -> Result<()> {
             let mut calls = 0;
             let mut files = 0;
             let mut not_modified = 0;
+            let mut refused = 0;
+            let mut at_once = 0;
             for _ in 0..runs {
                 let dir = tempfile::tempdir()?;
                 roadmap(dir.path(), &["init", "--repo", "octo/demo"]).output()?;
-                sim.sim.reset_metrics();
+                sim.reset()?;
                 let (t, rss, out) = run_measured(
                     roadmap(
                         dir.path(),
-                        &["sync", "pull", "--json", "--api-url", &sim.sim.url()],
+                        &["sync", "pull", "--json", "--api-url", sim.url()],
                     )
                     .current_dir(dir.path()),
                 )?;
                 let report: serde_json::Value =
                     serde_json::from_str(&out).context("pull report")?;
                 files = report["files_written"].as_u64().unwrap_or(0);
-                calls = sim.sim.metrics().requests;
-                not_modified = sim.sim.metrics().not_modified;
+                let c = sim.counts()?;
+                calls = c.requests;
+                not_modified = c.not_modified;
+                refused += c.rate_limited;
+                at_once = at_once.max(c.peak);
                 times.push(t);
                 peak = peak.max(rss);
             }
@@ -468,9 +653,9 @@ pub fn run(quick: bool) -> Result<()> {
             let bound = lower_bound(n, milestones, cursor);
             let (std_cell, std_calls, std_x, seq_cell, seq_x) = if cursor && n <= standard_up_to {
                 let d = tempfile::tempdir()?;
-                let (st, sc) = standard_sync(&sim.sim.url(), d.path())?;
+                let (st, sc) = standard_sync(sim.url(), d.path())?;
                 let d = tempfile::tempdir()?;
-                let (qt, _) = sequential_pager(&sim.sim.url(), d.path())?;
+                let (qt, _) = sequential_pager(sim.url(), d.path())?;
                 plot_std.push((n as f64, st));
                 plot_seq.push((n as f64, qt));
                 plot_std_calls.push((n as f64, sc as f64));
@@ -490,7 +675,7 @@ pub fn run(quick: bool) -> Result<()> {
                 )
             } else if n <= 10_000 {
                 let d = tempfile::tempdir()?;
-                let (qt, _) = sequential_pager(&sim.sim.url(), d.path())?;
+                let (qt, _) = sequential_pager(sim.url(), d.path())?;
                 if cursor {
                     plot_seq.push((n as f64, qt));
                     plot_std_calls.push((n as f64, (n + n * 5 / 6 + n.div_ceil(100)) as f64));
@@ -515,7 +700,7 @@ pub fn run(quick: bool) -> Result<()> {
             };
             writeln!(
                 md,
-                "| {n} | {} | {calls} | {not_modified} | {bound:.2} s | {:.2} | {:.0} | {} MB | {files} | {std_cell} | {std_calls} | {std_x} | {seq_cell} | {seq_x} |",
+                "| {n} | {} | {calls} | {not_modified} | {refused} | {at_once} | {bound:.2} s | {:.2} | {:.0} | {} MB | {files} | {std_cell} | {std_calls} | {std_x} | {seq_cell} | {seq_x} |",
                 fmt_s(&ours),
                 ours.median / bound,
                 n as f64 / ours.median,
@@ -539,7 +724,7 @@ pub fn run(quick: bool) -> Result<()> {
     }
     writeln!(
         md,
-        "\n\"Ours\" is a whole `roadmap` process (start-up, index open, milestones, labels, issues and comments, files and index written); the two baselines run inside the benchmark process and only list and write issues, which is why the sequential pager wins below a few hundred issues. The seed's standard sync makes 1 + N + N×(5/6) requests (one GET per issue, one per issue's milestone; 5 of 6 generated issues have one), one after another; at 10,000+ issues it would take hours and is not run. The lower bound is the latency model's: milestones and labels in parallel, the first issue page, then the other pages one after another on github.com (each cursor comes from the page before) or {WORKERS} at a time where pages are numbered, then the (empty) comment page. On github.com today a full pull is as sequential as any other client's; the parallel full pull over key-space windows is issue 14.\n"
+        "\n\"Ours\" is a whole `roadmap` process (start-up, index open, milestones, labels, issues and comments, files and index written) against the simulator running as its own process (`roadmap-sim serve`, so its JSON rendering is not charged to ours, though both share the machine's two cores) with GitHub's limits: 900 points a minute, 100 requests at once, 5,000 an hour. On github.com's cursors a full pull splits the `updated_at` key space into {WORKERS} windows listed in parallel (issue 14, decision 0006). The two baselines run inside the benchmark process and only list and write issues: the sequential pager follows `next` links one page after another, as every other client does. The seed's standard sync makes 1 + N + N×(5/6) requests (one GET per issue, one per issue's milestone; 5 of 6 generated issues have one), one after another; at 10,000+ issues it would take hours and is not run. The lower bound is the larger of GitHub's 900 points a minute (15 pages a second) and the latency model's: milestones and labels in parallel with one-item probes of the oldest and newest issue, then the issue pages {WORKERS} at a time, then the (empty) comment listing. \"Secondary-limit answers\" counts requests the simulator refused for going over a secondary limit; \"most at once\" is the simulator's peak of requests in flight.\n"
     )?;
     if !headline.is_empty() {
         writeln!(md, "Headline: {headline}.\n")?;
@@ -585,6 +770,8 @@ pub fn run(quick: bool) -> Result<()> {
         md,
         "![wall time](bench/pull-time.svg)\n\n![API calls](bench/pull-calls.svg)\n"
     )?;
+
+    resume_bench(&mut md, quick)?;
 
     // 2. Incremental pulls at 10,000 issues.
     let n = if quick { 2_000 } else { 10_000 };

@@ -257,6 +257,9 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct Store {
     layout: Layout,
+    /// Writes of re-derivable files skip their own flush; [`Store::flush`] flushes them all
+    /// at once (see [`Store::deferring_flush`]).
+    deferred: bool,
 }
 
 impl Store {
@@ -266,7 +269,10 @@ impl Store {
         if !layout.dir().is_dir() {
             return Err(StoreError::NotAProject(root.as_ref().to_owned()));
         }
-        Ok(Store { layout })
+        Ok(Store {
+            layout,
+            deferred: false,
+        })
     }
 
     /// Finds the project that holds `start` or one of its parents.
@@ -288,7 +294,10 @@ impl Store {
             fs_err::create_dir_all(layout.kind_dir(kind))?;
         }
         fs_err::create_dir_all(layout.comments_dir())?;
-        let store = Store { layout };
+        let store = Store {
+            layout,
+            deferred: false,
+        };
         if !store.layout.gitignore().exists() {
             store.write_atomic(&store.layout.gitignore(), GITIGNORE.as_bytes())?;
         }
@@ -559,6 +568,35 @@ impl Store {
         Ok(())
     }
 
+    /// The same store, for writing many files that can be rebuilt from elsewhere (a pull's
+    /// copies of GitHub's issues): each write stays atomic (temp file, then rename) but does
+    /// not wait for the disk; the caller calls [`Store::flush`] once per batch, before it
+    /// records the batch as done. After a power loss before that flush, a file may be left
+    /// empty: readers take an empty item file for a missing one. Files that hold local work
+    /// must be written through a store that does not defer.
+    pub fn deferring_flush(&self) -> Store {
+        Store {
+            layout: self.layout.clone(),
+            deferred: cfg!(unix),
+        }
+    }
+
+    /// Flushes what this store's deferred writes left in memory to the disk: one `syncfs` of
+    /// the file system on Linux, a `sync` elsewhere on Unix.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if !self.deferred {
+            return Ok(());
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let dir = std::fs::File::open(self.layout.dir())?;
+            rustix::fs::syncfs(&dir).map_err(|e| StoreError::Io(e.into()))?;
+        }
+        #[cfg(all(unix, not(target_os = "linux")))]
+        rustix::fs::sync();
+        Ok(())
+    }
+
     /// Writes `bytes` to `path` (inside `.roadmap/`) atomically: a temp file in the same folder,
     /// flushed to disk, then renamed over the target. Refuses symlinks.
     pub fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<FileStamp, StoreError> {
@@ -594,7 +632,7 @@ impl Store {
             )
         })?;
         tmp.write_all(bytes)?;
-        if durable {
+        if durable && !self.deferred {
             tmp.as_file().sync_data()?;
         }
         let file = tmp.persist(path).map_err(|e| {

@@ -609,6 +609,7 @@ async fn pull_issues(
     let ctx = Arc::new(IssueCtx {
         intents,
         viewer,
+        fast: store.deferring_flush(),
         store: store.clone(),
         numbers,
         titles,
@@ -655,6 +656,21 @@ async fn pull_issues(
             }
             counts.fetched += batch.len() as u64;
             let outcomes = apply_batch(&ctx, batch.to_vec(), opts.workers).await;
+            // The batch's files reach the disk before anything records them as pulled.
+            if !ctx.dry_run {
+                let fast = ctx.fast.clone();
+                let flushed = tokio::task::spawn_blocking(move || fast.flush()).await;
+                if let Some(reason) = match flushed {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(e) => Some(e.to_string()),
+                } {
+                    return Err(TrackerError::Other {
+                        what: "flushing pulled files to disk".into(),
+                        message: reason,
+                    });
+                }
+            }
             let mut written = Vec::new();
             for o in outcomes {
                 match o {
@@ -739,6 +755,10 @@ struct IssueCtx {
     intents: HashMap<String, crate::intent::Intent>,
     /// The login this client acts as, when known and a create is pending.
     viewer: Option<String>,
+    /// Writes copies of GitHub's issues (created, or updated with no local edit): they can be
+    /// pulled again, so they are flushed to disk once per batch, not one by one.
+    fast: Store,
+    /// Writes whatever holds local work (merges, conflicts), each flushed.
     store: Store,
     numbers: HashMap<u64, PathBuf>,
     titles: Arc<HashMap<u64, String>>,
@@ -827,6 +847,20 @@ fn find_file(ctx: &IssueCtx, remote: &RemoteIssue) -> Option<PathBuf> {
     }
 }
 
+/// An item file left empty (a power loss before its batch was flushed, see
+/// [`Store::deferring_flush`]) holds nothing: it is removed and pulled again.
+fn left_empty(store: &Store, path: &std::path::Path) -> bool {
+    let empty = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+    if empty {
+        tracing::warn!(
+            "{}: empty (cut off before it reached the disk); pulled again",
+            path.display()
+        );
+        return store.remove(path).is_ok();
+    }
+    false
+}
+
 fn apply_one(ctx: &IssueCtx, remote: &RemoteIssue) -> Outcome {
     let store = &ctx.store;
     let fail = |reason: String| {
@@ -844,12 +878,12 @@ fn apply_one(ctx: &IssueCtx, remote: &RemoteIssue) -> Outcome {
             .cloned()
             .unwrap_or_else(|| format!("#{n}"))
     });
-    let Some(path) = find_file(ctx, remote) else {
+    let Some(path) = find_file(ctx, remote).filter(|p| ctx.dry_run || !left_empty(store, p)) else {
         let issue = ctx.mapping.new_issue(remote, title);
         if ctx.dry_run {
             return Outcome::Planned(true);
         }
-        return match store.create_synced(issue) {
+        return match ctx.fast.create_synced(issue) {
             Ok(f) => Outcome::Created(f),
             Err(e) => fail(e.to_string()),
         };
@@ -909,7 +943,7 @@ fn apply_one(ctx: &IssueCtx, remote: &RemoteIssue) -> Outcome {
     {
         return fail(e.to_string());
     }
-    match store.save_synced(&mut file) {
+    match ctx.fast.save_synced(&mut file) {
         Ok(true) => Outcome::Updated(file),
         Ok(false) => Outcome::Unchanged,
         Err(e) => fail(e.to_string()),

@@ -548,3 +548,32 @@ async fn many_missing_issues_stop_the_lost_check_instead_of_a_get_each() {
         5
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_file_left_empty_by_a_power_loss_is_pulled_again() {
+    let p = project(spec(30, 0, 2)).await;
+    p.pull().await;
+    // Pulled files are flushed once per batch: a power loss before the flush can leave one
+    // empty. The next full pull writes it again instead of failing on it.
+    let path = p
+        .store
+        .path_of(Kind::Issue, &roadmap_model::ItemId::for_remote_issue(7));
+    std::fs::write(&path, "").unwrap();
+    let (index, _) = Index::open(&p.store).await.unwrap();
+    let report = pull(
+        &p.client(),
+        &index,
+        "octo/demo",
+        &PullOptions {
+            full: true,
+            ..PullOptions::default()
+        },
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    index.close().await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(std::fs::metadata(&path).unwrap().len() > 0);
+    p.assert_matches_remote().await;
+}
