@@ -227,7 +227,7 @@ fn resume_bench(md: &mut String, quick: bool) -> Result<()> {
         "## A full pull interrupted half way, then resumed ({n} issues, github.com cursors)\n"
     )?;
     let sim = ExtSim::start(n, 6, true)?;
-    let clean = tempfile::tempdir()?;
+    let clean = scratch()?;
     roadmap(clean.path(), &["init", "--repo", "octo/demo"]).output()?;
     sim.reset()?;
     let (t_clean, _, _) = run_measured(&mut roadmap(
@@ -236,7 +236,7 @@ fn resume_bench(md: &mut String, quick: bool) -> Result<()> {
     ))?;
     let clean_calls = sim.counts()?.requests;
 
-    let dir = tempfile::tempdir()?;
+    let dir = scratch()?;
     let p = dir.path();
     roadmap(p, &["init", "--repo", "octo/demo"]).output()?;
     sim.reset()?;
@@ -265,10 +265,16 @@ fn resume_bench(md: &mut String, quick: bool) -> Result<()> {
     ))?;
     let report: serde_json::Value = serde_json::from_str(&out)?;
     let second = sim.counts()?.requests;
-    let same = roadmap(p, &["issue", "list", "--json"]).output()?.stdout
-        == roadmap(clean.path(), &["issue", "list", "--json"])
-            .output()?
-            .stdout;
+    let issues_of = |dir: &Path| -> Result<serde_json::Value> {
+        let out = roadmap(dir, &["issue", "list", "--json"]).output()?.stdout;
+        let mut v: serde_json::Value = serde_json::from_slice(&out)?;
+        for row in v.as_array_mut().into_iter().flatten() {
+            // Where the file is differs from folder to folder; nothing else may.
+            row.as_object_mut().map(|o| o.remove("path"));
+        }
+        Ok(v)
+    };
+    let same = issues_of(p)? == issues_of(clean.path())?;
     writeln!(md, "| run | time | requests |")?;
     writeln!(md, "|---|---:|---:|")?;
     writeln!(md, "| clean full pull | {t_clean:.2} s | {clean_calls} |")?;
@@ -290,6 +296,38 @@ fn resume_bench(md: &mut String, quick: bool) -> Result<()> {
         if same { "exactly" } else { "NOT" }
     )?;
     eprintln!("resume {n}: {first} + {second} requests vs {clean_calls} clean; same files: {same}");
+    Ok(())
+}
+
+/// Project folders of the runs, kept until the end of the benchmark: on ext4 here the first
+/// file creates after a mass deletion are about twice as slow (the kernel skips recently
+/// freed inodes), so deleting one run's 20,000 files would slow the next run down.
+static KEPT: std::sync::Mutex<Vec<tempfile::TempDir>> = std::sync::Mutex::new(Vec::new());
+
+struct Kept(PathBuf);
+
+impl Kept {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+/// A fresh folder, deleted at the end of the benchmark.
+fn scratch() -> Result<Kept> {
+    let d = tempfile::tempdir()?;
+    let p = d.path().to_owned();
+    KEPT.lock().unwrap_or_else(|e| e.into_inner()).push(d);
+    Ok(Kept(p))
+}
+
+/// Deletes the kept folders, then creates (and keeps) empty files until creates are fast
+/// again, so that the next measurement does not pay for the deletion.
+fn settle_fs() -> Result<()> {
+    KEPT.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let d = scratch()?;
+    for i in 0..20_000 {
+        std::fs::File::create(d.path().join(i.to_string()))?;
+    }
     Ok(())
 }
 
@@ -568,10 +606,11 @@ pub fn run(quick: bool) -> Result<()> {
     )?;
     writeln!(
         md,
-        "Every pull runs `roadmap sync pull` as a whole process against the in-process simulator with GitHub's latency model (100 ms + 3 ms per item per request, ±10 ms jitter), {WORKERS} workers. Times are medians with (min–max); the baselines ran in the same run against the same simulator.\n"
+        "Every pull runs `roadmap sync pull` as a whole process against the simulator with GitHub's latency model (100 ms + 3 ms per item per request, ±10 ms jitter), {WORKERS} workers. Times are medians with (min–max); the baselines ran in the same run against the same simulator. Project folders are kept until the end of the run and the file system is settled first (ext4 on this machine makes the first creates after a mass deletion about twice as slow: without this, each run would pay for the previous run's clean-up).\n"
     )?;
 
     simulator_throughput(&mut md)?;
+    settle_fs()?;
 
     // 1. Pull scenarios.
     let sizes: Vec<u64> = if quick {
@@ -628,7 +667,7 @@ pub fn run(quick: bool) -> Result<()> {
             let mut refused = 0;
             let mut at_once = 0;
             for _ in 0..runs {
-                let dir = tempfile::tempdir()?;
+                let dir = scratch()?;
                 roadmap(dir.path(), &["init", "--repo", "octo/demo"]).output()?;
                 sim.reset()?;
                 let (t, rss, out) = run_measured(
@@ -652,9 +691,9 @@ pub fn run(quick: bool) -> Result<()> {
             let ours = stats(times);
             let bound = lower_bound(n, milestones, cursor);
             let (std_cell, std_calls, std_x, seq_cell, seq_x) = if cursor && n <= standard_up_to {
-                let d = tempfile::tempdir()?;
+                let d = scratch()?;
                 let (st, sc) = standard_sync(sim.url(), d.path())?;
-                let d = tempfile::tempdir()?;
+                let d = scratch()?;
                 let (qt, _) = sequential_pager(sim.url(), d.path())?;
                 plot_std.push((n as f64, st));
                 plot_seq.push((n as f64, qt));
@@ -674,7 +713,7 @@ pub fn run(quick: bool) -> Result<()> {
                     format!("{:.1}×", qt / ours.median),
                 )
             } else if n <= 10_000 {
-                let d = tempfile::tempdir()?;
+                let d = scratch()?;
                 let (qt, _) = sequential_pager(sim.url(), d.path())?;
                 if cursor {
                     plot_seq.push((n as f64, qt));
@@ -782,7 +821,7 @@ pub fn run(quick: bool) -> Result<()> {
     )?;
     writeln!(md, "|---|---:|---:|---:|---:|")?;
     let sim = start_sim(n, 20, 0, Wire::github())?;
-    let dir = tempfile::tempdir()?;
+    let dir = scratch()?;
     roadmap(dir.path(), &["init", "--repo", "octo/demo"]).output()?;
     let url = sim.sim.url();
     let pull = |sim: &Sim| -> Result<(f64, u64, u64, u64)> {
@@ -859,7 +898,7 @@ pub fn run(quick: bool) -> Result<()> {
     let (mut p_list, mut p_search, mut p_show, mut p_reconcile) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for &n in &sizes {
-        let dir = tempfile::tempdir()?;
+        let dir = scratch()?;
         crate::gen_tree::generate(dir.path(), n, 100)?;
         let p = dir.path();
         run_measured(&mut roadmap(p, &["index", "rebuild"]))?;
@@ -941,6 +980,7 @@ pub fn run(quick: bool) -> Result<()> {
     println!("{md}");
     eprintln!("plots in {}", plots.display());
     eprintln!("wrote {}", out.display());
+    KEPT.lock().unwrap_or_else(|e| e.into_inner()).clear();
     Ok(())
 }
 
@@ -952,7 +992,7 @@ fn push_bench(md: &mut String, quick: bool) -> Result<()> {
     let (n, edits, creates) = (1_000u64, 100u64, 20u64);
     let spacing_ms: u64 = if quick { 100 } else { 1000 };
     let sim = start_sim_with(n, 10, 0, Limits::default(), Wire::github())?;
-    let dir = tempfile::tempdir()?;
+    let dir = scratch()?;
     let p = dir.path();
     roadmap(p, &["init", "--repo", "octo/demo"]).output()?;
     roadmap(

@@ -298,21 +298,40 @@ pub(crate) fn windowed<T: Keyed + Send + 'static>(
     resume: Option<Resume>,
 ) -> BoxStream<'static, Result<Page<T>, TrackerError>> {
     let workers = gh.core.settings.workers.clamp(1, 100);
-    // Little read-ahead past the requests in flight: a page fetched but not yet applied when
-    // the run is interrupted is fetched again by the resumed run.
-    let (tx, rx) = mpsc::channel(2);
+    let (tx, rx) = mpsc::channel(workers);
+    let reader = Arc::new(Reader::default());
+    let seen = reader.clone();
     let task = tokio::spawn(async move {
-        if let Err(e) = drive(gh, Arc::new(spec), resume, workers, &tx).await {
+        if let Err(e) = drive(gh, Arc::new(spec), resume, workers, &tx, &seen).await {
             let _ = tx.send(Err(e)).await;
         }
     });
     // Dropping the stream stops the listing (no request is sent for a reader who left).
     let guard = Abort(task);
-    stream::unfold((rx, guard), |(mut rx, guard)| async move {
+    stream::unfold((rx, guard, reader), |(mut rx, guard, reader)| async move {
         let item = rx.recv().await?;
-        Some((item, (rx, guard)))
+        reader.took();
+        Some((item, (rx, guard, reader)))
     })
     .boxed()
+}
+
+/// How many pages the reader has taken: a page is taken once the one before is applied.
+#[derive(Default)]
+struct Reader {
+    taken: std::sync::atomic::AtomicU64,
+    more: tokio::sync::Notify,
+}
+
+impl Reader {
+    fn took(&self) {
+        self.taken.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.more.notify_one();
+    }
+
+    fn taken(&self) -> u64 {
+        self.taken.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 struct Abort(tokio::task::JoinHandle<()>);
@@ -329,6 +348,7 @@ async fn drive<T: Keyed + Send + 'static>(
     resume: Option<Resume>,
     workers: usize,
     tx: &mpsc::Sender<Result<Page<T>, TrackerError>>,
+    reader: &Reader,
 ) -> Result<(), TrackerError> {
     let mut run = Run {
         gh: gh.clone(),
@@ -346,6 +366,7 @@ async fn drive<T: Keyed + Send + 'static>(
         workers,
     };
     let mut inflight = FuturesUnordered::new();
+    let mut started = 0u64;
     match resume {
         Some(r) => {
             run.began = r.began;
@@ -405,8 +426,22 @@ async fn drive<T: Keyed + Send + 'static>(
             .filter(|(_, w)| w.as_ref().is_some_and(|w| !w.busy))
             .map(|(i, _)| i)
             .collect();
+        // Pages fetched but not yet taken are at most `workers`: what a kill wastes (the
+        // resumed run reads them again) stays at a round of requests, however slow the
+        // writing of files is.
         for id in idle {
+            if started - reader.taken() >= workers as u64 {
+                break;
+            }
             inflight.push(run.fetch(id));
+            started += 1;
+        }
+        if inflight.is_empty() {
+            if run.active() == 0 {
+                return Ok(());
+            }
+            reader.more.notified().await;
+            continue;
         }
         let Some((id, result)) = inflight.next().await else {
             return Ok(());
