@@ -171,8 +171,9 @@ pub struct Progress {
     quiet: bool,
 }
 
-/// A bar with an ETA only once the total is known (numbered pages); on github.com's cursor
-/// chain the total is unknown until the end, so the count and the rate, no made-up total.
+/// A bar with an ETA once the total is known (a full pull asks the search API for the count
+/// up front); without one (comments, an incremental pull, a host without search) the count
+/// and the rate, no made-up total.
 const BAR: &str = "{prefix:>11} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}";
 const COUNTER: &str = "{prefix:>11} {spinner} {pos} items, {per_sec}";
 

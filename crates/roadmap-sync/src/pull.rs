@@ -656,21 +656,6 @@ async fn pull_issues(
             }
             counts.fetched += batch.len() as u64;
             let outcomes = apply_batch(&ctx, batch.to_vec(), opts.workers).await;
-            // The batch's files reach the disk before anything records them as pulled.
-            if !ctx.dry_run {
-                let fast = ctx.fast.clone();
-                let flushed = tokio::task::spawn_blocking(move || fast.flush()).await;
-                if let Some(reason) = match flushed {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => Some(e.to_string()),
-                    Err(e) => Some(e.to_string()),
-                } {
-                    return Err(TrackerError::Other {
-                        what: "flushing pulled files to disk".into(),
-                        message: reason,
-                    });
-                }
-            }
             let mut written = Vec::new();
             for o in outcomes {
                 match o {
@@ -717,6 +702,11 @@ async fn pull_issues(
                 done: resume.as_ref().map_or(done, |r| r.done),
                 total,
             });
+        }
+        // The page's files reach the disk (one flush for the page) before anything records
+        // them as pulled: the checkpoint here, the watermark at the end.
+        if !ctx.dry_run {
+            flush(&ctx.fast).await?;
         }
         if let Some(r) = resume {
             // The page's files are written: save where the windows stand with them.
@@ -792,6 +782,20 @@ async fn apply_batch(ctx: &Arc<IssueCtx>, batch: Vec<RemoteIssue>, workers: usiz
         }
     }
     out
+}
+
+/// Flushes the deferred writes of `store` (see [`Store::deferring_flush`]).
+async fn flush(store: &Store) -> Result<(), TrackerError> {
+    let store = store.clone();
+    let reason = match tokio::task::spawn_blocking(move || store.flush()).await {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    Err(TrackerError::Other {
+        what: "flushing pulled files to disk".into(),
+        message: reason,
+    })
 }
 
 /// The issue creates an interrupted run left pending, by local id.
