@@ -75,11 +75,17 @@ pub enum ConflictError {
     /// No conflict is recorded for this id.
     #[error("issue {0} is not in conflict (see `roadmap conflicts list`)")]
     NotInConflict(String),
-    /// The edited file still has conflict markers.
+    /// The edited copy still has conflict markers; the issue's file is unchanged.
     #[error(
-        "{0}: the body still has conflict markers (<<<<<<< ... >>>>>>>); edit it and run the command again"
+        "{0}: the body still has conflict markers (<<<<<<< ... >>>>>>>); the issue's file is unchanged and your edit is kept there: edit it again to finish"
     )]
     Markers(PathBuf),
+    /// The issue's file itself holds conflict markers (left by hand or by an older version):
+    /// taking a side would keep them.
+    #[error(
+        "{0}: the file holds conflict markers (<<<<<<< ... >>>>>>>); remove them, or resolve with --edit"
+    )]
+    MarkersInFile(PathBuf),
     /// A file could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -139,6 +145,9 @@ pub fn resolve(store: &Store, id: &str, side: Side) -> Result<PathBuf, ConflictE
         theirs,
         base,
     } = sides(store, id)?;
+    if has_markers(&ours.item().body) || title_has_markers(&ours.item().title) {
+        return Err(ConflictError::MarkersInFile(ours.path));
+    }
     let merged = merge3(
         base.as_ref().map(ItemFile::item),
         ours.item(),
@@ -150,9 +159,11 @@ pub fn resolve(store: &Store, id: &str, side: Side) -> Result<PathBuf, ConflictE
     Ok(ours.path)
 }
 
-/// Prepares a conflict for editing by hand: the file gets every field merged, ours where they
-/// conflict, and a body with conflict markers where the bodies conflict. Returns the file to
-/// edit and the conflicting fields.
+/// Prepares a conflict for editing by hand, on a copy (`.roadmap/tmp/conflicts/ID.md`): every
+/// field merged, ours where they conflict, and a body with conflict markers where the bodies
+/// conflict. The issue's own file is left alone until [`finish_edit`] accepts the copy. A copy
+/// left by an edit that did not finish is offered again as it was. Returns the copy and the
+/// conflicting fields.
 pub fn prepare_edit(
     store: &Store,
     id: &str,
@@ -164,26 +175,52 @@ pub fn prepare_edit(
     } = sides(store, id)?;
     let b = base.as_ref().map(ItemFile::item);
     let m = merge3(b, ours.item(), theirs.item(), None);
+    let copy = edit_copy(store, &ours.item().id);
+    if copy.exists() {
+        return Ok((copy, m.conflicts));
+    }
     let mut issue = m.issue;
     if m.conflicts.iter().any(|c| c.field == "body") {
         issue.body = body_with_markers(b, ours.item(), theirs.item());
     }
     *ours.item_mut() = issue;
-    store.save(&mut ours)?;
-    Ok((ours.path, m.conflicts))
+    store.write_atomic(&copy, ours.render().as_bytes())?;
+    Ok((copy, m.conflicts))
 }
 
-/// Ends a resolution by hand: refuses while conflict markers remain, else records GitHub's
-/// version as the base.
+/// Where a conflict is edited by hand.
+fn edit_copy(store: &Store, id: &ItemId) -> PathBuf {
+    // Named as the issue's own file (a file's name is its id).
+    store
+        .layout()
+        .dir()
+        .join("tmp")
+        .join("conflicts")
+        .join(format!("{id}.md"))
+}
+
+/// Ends a resolution by hand: takes the edited copy only if no conflict marker is left (the
+/// issue's file stays as it was otherwise), then records GitHub's version as the base.
 pub fn finish_edit(store: &Store, id: &str) -> Result<PathBuf, ConflictError> {
     let Sides {
         mut ours, theirs, ..
     } = sides(store, id)?;
-    if has_markers(&ours.item().body) {
-        return Err(ConflictError::Markers(ours.path));
+    let copy = edit_copy(store, &ours.item().id);
+    let edited = store.load::<Issue>(&copy)?;
+    if has_markers(&edited.item().body) || title_has_markers(&edited.item().title) {
+        return Err(ConflictError::Markers(copy));
     }
+    let mut item = edited.item().clone();
+    item.id = ours.item().id.clone();
+    *ours.item_mut() = item;
     finish(store, &mut ours, theirs.item())?;
+    store.remove(&copy)?;
     Ok(ours.path)
+}
+
+/// Whether a one-line field holds a conflict marker.
+pub fn title_has_markers(title: &str) -> bool {
+    title.contains("<<<<<<<") || title.contains(">>>>>>>")
 }
 
 fn finish(store: &Store, ours: &mut ItemFile<Issue>, theirs: &Issue) -> Result<(), StoreError> {

@@ -150,14 +150,15 @@ pub async fn sync(
     let pull_report = pull_locked(tracker, index, repo, &pull_opts, events).await?;
     let push_started = Instant::now();
     let mid = tracker.metrics();
-    // Milestones merge whole (no base text): one edited on both sides stays out of the push.
-    let milestone_conflicts: HashSet<String> = pull_report.conflicts.iter().cloned().collect();
+    // What the pull found in conflict stays out of the push (milestones merge whole, with no
+    // base text: one edited on both sides is a conflict too).
+    let pulled_conflicts: HashSet<String> = pull_report.conflicts.iter().cloned().collect();
     push_locked(
         tracker,
         index,
         repo,
         push,
-        &milestone_conflicts,
+        &pulled_conflicts,
         &mut push_report,
         events,
     )
@@ -388,7 +389,7 @@ async fn push_locked(
     index: &Index,
     repo: &str,
     opts: &PushOptions,
-    milestone_conflicts: &HashSet<String>,
+    pulled_conflicts: &HashSet<String>,
     report: &mut PushReport,
     events: Events<'_>,
 ) -> Result<(), SyncError> {
@@ -430,7 +431,7 @@ async fn push_locked(
         if p.stopped() {
             break;
         }
-        if milestone_conflicts.contains(f.item().id.as_str()) {
+        if pulled_conflicts.contains(f.item().id.as_str()) {
             p.report.conflicts.push(f.item().id.to_string());
             p.report.pending += 1;
             continue;
@@ -445,8 +446,22 @@ async fn push_locked(
         if i.remote.as_ref().is_some_and(|r| r.lost.is_some()) || !locally_edited(i) {
             continue;
         }
-        if conflicted.contains(i.id.as_str()) {
+        // In conflict: recorded, or found by this run's pull (a dry run records nothing, yet
+        // must plan exactly what the real run would send).
+        if conflicted.contains(i.id.as_str()) || pulled_conflicts.contains(i.id.as_str()) {
             p.report.conflicts.push(i.id.to_string());
+            p.report.pending += 1;
+            continue;
+        }
+        // Conflict markers never reach GitHub.
+        if crate::merge::has_markers(&i.body) || crate::conflicts::title_has_markers(&i.title) {
+            p.report.failures.push(ItemFailure {
+                what: describe(i),
+                reason: format!(
+                    "{} holds conflict markers (<<<<<<< ... >>>>>>>); remove them before pushing",
+                    f.path.display()
+                ),
+            });
             p.report.pending += 1;
             continue;
         }

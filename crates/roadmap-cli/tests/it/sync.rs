@@ -236,3 +236,148 @@ fn two_way_sync_dry_run_push_and_each_conflict_resolution() {
     let v: serde_json::Value = serde_json::from_str(&last).unwrap();
     assert_eq!(v["push"]["writes"], 0, "{last}");
 }
+
+/// Issue 17, part 1: conflict markers never reach GitHub, and a dry run plans exactly the
+/// requests the real run sends.
+#[test]
+fn conflict_markers_never_reach_github_and_a_dry_run_plans_what_the_run_sends() {
+    let (_rt, sim) = simulator(|spec| {
+        spec.issues = 8;
+        spec.milestones = 1;
+        spec.labels = 3;
+    });
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    ok(p, &["config", "set", "write_spacing_ms", "0"]);
+    let run = |args: &[&str], editor: &str| {
+        Command::new(env!("CARGO_BIN_EXE_roadmap"))
+            .args(args)
+            .args(["--api-url", &sim.url()])
+            .current_dir(p)
+            .env("ROADMAP_CONFIG", p.join("none.toml"))
+            .env("GITHUB_TOKEN", "ghp_cli_markers")
+            .env("VISUAL", editor)
+            .output()
+            .unwrap()
+    };
+    let json = |o: &std::process::Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    json(&run(&["sync", "--json"], "true"));
+
+    // A conflict on #3, a plain edit of #2, a new issue.
+    ok(
+        p,
+        &[
+            "issue",
+            "edit",
+            "#3",
+            "--title",
+            "ours",
+            "--body",
+            "a\nours\nc\n",
+        ],
+    );
+    sim.edit_issue("octo", "demo", 3, |i| {
+        i.title = "theirs".into();
+        i.body = Some("a\ntheirs\nc\n".into());
+    });
+    ok(p, &["issue", "edit", "#2", "--title", "plain edit"]);
+    ok(p, &["issue", "create", "brand new"]);
+
+    // The dry run's plan is exactly what the real run sends.
+    let dry = json(&run(&["sync", "--dry-run", "--json"], "true"));
+    let mut planned: Vec<(String, Option<u64>)> = dry["push"]["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let what = x["what"].as_str().unwrap();
+            let number = what
+                .split('#')
+                .nth(1)
+                .and_then(|n| n.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok());
+            let method = match x["action"].as_str().unwrap() {
+                "create" => "POST",
+                _ => "PATCH",
+            };
+            (method.to_owned(), number)
+        })
+        .collect();
+    sim.reset_metrics();
+    let real = json(&run(&["sync", "--json"], "true"));
+    let mut sent: Vec<(String, Option<u64>)> = sim
+        .writes()
+        .iter()
+        .filter(|w| w.path.contains("/issues"))
+        .map(|w| {
+            let n = w.path.rsplit('/').next().and_then(|n| n.parse().ok());
+            (w.method.clone(), n)
+        })
+        .collect();
+    planned.sort();
+    sent.sort();
+    assert_eq!(planned, sent, "dry run {dry}\nreal {real}");
+    assert!(
+        !sent.contains(&("PATCH".to_owned(), Some(3))),
+        "the issue in conflict is not pushed"
+    );
+
+    // --edit works on a copy: an editor that leaves the markers changes nothing.
+    let file = p.join(".roadmap/issues/gh-3.md");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let out = run(&["conflicts", "resolve", "#3", "--edit"], "true");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("conflict markers") && err.contains("unchanged"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    assert!(!before.contains("<<<<<<<"));
+
+    // A file holding markers (written by hand): --ours refuses it, and a push never sends it.
+    std::fs::write(
+        &file,
+        before.replace(
+            "a\nours\nc",
+            "a\n<<<<<<< ours\nours\n=======\ntheirs\n>>>>>>> theirs\nc",
+        ),
+    )
+    .unwrap();
+    let out = run(&["conflicts", "resolve", "#3", "--ours"], "true");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds conflict markers"), "{err}");
+    std::fs::write(&file, &before).unwrap();
+    ok(p, &["conflicts", "resolve", "#3", "--ours"]);
+    ok(
+        p,
+        &[
+            "issue",
+            "edit",
+            "#4",
+            "--body",
+            "x\n<<<<<<< ours\na\n=======\nb\n>>>>>>> theirs\n",
+        ],
+    );
+    sim.reset_metrics();
+    let pushed = run(&["sync", "push", "--json"], "true");
+    let v: serde_json::Value = serde_json::from_slice(&pushed.stdout).unwrap();
+    let failures = v["push"]["failures"].to_string();
+    assert!(
+        failures.contains("#4") && failures.contains("conflict markers"),
+        "{v}"
+    );
+    assert!(
+        sim.writes().iter().all(|w| !w.path.ends_with("/issues/4")),
+        "the body with markers was not sent"
+    );
+    assert!(
+        sim.writes().iter().any(|w| w.path.ends_with("/issues/3")),
+        "the resolved conflict was"
+    );
+}

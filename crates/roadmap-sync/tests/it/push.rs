@@ -249,8 +249,17 @@ async fn edits_on_both_sides_merge_and_conflicts_resolve_each_way() {
         conflicts::finish_edit(&p.store, "gh-5"),
         Err(conflicts::ConflictError::Markers(_))
     ));
-    p.edit(5, |i| i.body = "a\nboth\nc\n".into());
+    // The edit happens on the copy; the issue's own file never holds markers.
+    assert!(
+        !std::fs::read_to_string(p.store.path_of(Kind::Issue, &ItemId::new("gh-5").unwrap()))
+            .unwrap()
+            .contains("<<<<<<<")
+    );
+    let mut copy = p.store.load::<roadmap_model::Issue>(&path).unwrap();
+    copy.item_mut().body = "a\nboth\nc\n".into();
+    p.store.save(&mut copy).unwrap();
     conflicts::finish_edit(&p.store, "gh-5").unwrap();
+    assert!(!path.exists(), "the copy is removed once taken");
     assert!(conflicts::ids(&p.store).is_empty());
 
     let r = p.push().await;
