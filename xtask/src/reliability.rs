@@ -1169,11 +1169,13 @@ pub fn run(quick: bool) -> Result<()> {
     if !build.status()?.success() {
         bail!("building roadmap failed");
     }
-    let bin = root.join(if quick {
-        "target/debug/roadmap"
-    } else {
-        "target/release/roadmap"
-    });
+    // Where cargo put it: `CARGO_TARGET_DIR` when set (relative to the workspace), else target/.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| root.join(d))
+        .unwrap_or_else(|| root.join("target"));
+    let bin = target
+        .join(if quick { "debug" } else { "release" })
+        .join("roadmap");
     let ctx = Ctx { bin, quick };
     let started = Instant::now();
     let mut rows = Vec::new();
