@@ -79,6 +79,15 @@ pub async fn resolve_issue(
     bail!("no issue `{key}` (give its id, or #NUMBER on GitHub)")
 }
 
+/// GitHub refuses an issue without a title (422 `missing_field`): refused here, before it is
+/// written, rather than at every push.
+fn check_title(title: &str) -> Result<()> {
+    if title.trim().is_empty() {
+        bail!("an issue needs a title (GitHub refuses an empty one)");
+    }
+    Ok(())
+}
+
 fn apply_fields(issue: &mut Issue, f: &IssueFields) -> Result<()> {
     if let Some(t) = &f.title {
         issue.title = t.clone();
@@ -163,6 +172,7 @@ pub async fn issue(
         } => {
             let mut issue = Issue::new(new_id(store, Kind::Issue), new_title);
             apply_fields(&mut issue, &fields)?;
+            check_title(&issue.title)?;
             let t = now();
             issue.created = Some(t);
             issue.updated = Some(t);
@@ -256,6 +266,7 @@ pub async fn issue(
                 writeln!(out, "edited issue {}", reread.item().id)?;
             } else {
                 apply_fields(file.item_mut(), &fields)?;
+                check_title(&file.item().title)?;
                 file.item_mut().updated = Some(now());
                 store.save(&mut file)?;
                 writeln!(out, "updated issue {}", file.item().id)?;

@@ -453,6 +453,18 @@ async fn push_locked(
             p.report.pending += 1;
             continue;
         }
+        // GitHub refuses an empty title: say so once, naming the file, and go on.
+        if i.title.trim().is_empty() {
+            p.report.failures.push(ItemFailure {
+                what: describe(i),
+                reason: format!(
+                    "{} has an empty title, which GitHub refuses; give it one",
+                    f.path.display()
+                ),
+            });
+            p.report.pending += 1;
+            continue;
+        }
         // Conflict markers never reach GitHub.
         if crate::merge::has_markers(&i.body) || crate::conflicts::title_has_markers(&i.title) {
             p.report.failures.push(ItemFailure {

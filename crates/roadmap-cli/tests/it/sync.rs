@@ -381,3 +381,51 @@ fn conflict_markers_never_reach_github_and_a_dry_run_plans_what_the_run_sends() 
         "the resolved conflict was"
     );
 }
+
+/// Issue 17, part 3 (titles): an empty title is refused when written, and a file given one by
+/// hand is reported by the push, naming it, without sending anything for it.
+#[test]
+fn an_empty_title_is_refused_at_create_and_never_sent() {
+    let (_rt, sim) = simulator(|spec| {
+        spec.issues = 3;
+    });
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    ok(p, &["config", "set", "write_spacing_ms", "0"]);
+    let out = crate::roadmap(p, &["issue", "create", "  "]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a title"));
+    let created: serde_json::Value =
+        serde_json::from_str(&ok(p, &["issue", "create", "fine", "--json"])).unwrap();
+    let out = crate::roadmap(
+        p,
+        &[
+            "issue",
+            "edit",
+            created["id"].as_str().unwrap(),
+            "--title",
+            "",
+        ],
+    );
+    assert!(!out.status.success());
+
+    // A title emptied by hand: the push names the file and sends nothing for it.
+    let path = created["path"].as_str().unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, text.replace("title: fine", "title: ''")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_roadmap"))
+        .args(["sync", "push", "--json", "--api-url", &sim.url()])
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", p.join("none.toml"))
+        .env("GITHUB_TOKEN", "ghp_cli_titles")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failures = v["push"]["failures"].to_string();
+    assert!(failures.contains("empty title"), "{v}");
+    assert!(
+        sim.writes().iter().all(|w| w.method != "POST"),
+        "nothing created"
+    );
+}
