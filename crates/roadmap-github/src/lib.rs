@@ -625,10 +625,6 @@ impl Tracker for GitHub {
         if opts.since.is_none()
             && let Some(resume) = split_of(&opts)
         {
-            let base = format!(
-                "{}/issues?state=all&sort=updated&direction=asc&per_page=100",
-                self.repo_path
-            );
             let total = self.repo_path.strip_prefix("/repos/").map(|r| {
                 format!(
                     "/search/issues?q={}&per_page=1",
@@ -639,15 +635,7 @@ impl Tracker for GitHub {
                 endpoint: "GET /repos/{owner}/{repo}/issues",
                 parse: parse::issue,
                 skip_prs: true,
-                url: Box::new(move |since| with_since(&base, since)),
-                oldest: format!(
-                    "{}/issues?state=all&sort=updated&direction=asc&per_page=1",
-                    self.repo_path
-                ),
-                newest: format!(
-                    "{}/issues?state=all&sort=updated&direction=desc&per_page=1",
-                    self.repo_path
-                ),
+                listing: format!("{}/issues?state=all&sort=updated", self.repo_path),
                 total,
             };
             return windows::windowed(self.clone(), spec, resume);
@@ -692,23 +680,11 @@ impl Tracker for GitHub {
         if opts.since.is_none()
             && let Some(resume) = split_of(&opts)
         {
-            let base = format!(
-                "{}/issues/comments?sort=updated&direction=asc&per_page=100",
-                self.repo_path
-            );
             let spec = windows::Spec {
                 endpoint: "GET /repos/{owner}/{repo}/issues/comments",
                 parse: parse::comment,
                 skip_prs: false,
-                url: Box::new(move |since| with_since(&base, since)),
-                oldest: format!(
-                    "{}/issues/comments?sort=updated&direction=asc&per_page=1",
-                    self.repo_path
-                ),
-                newest: format!(
-                    "{}/issues/comments?sort=updated&direction=desc&per_page=1",
-                    self.repo_path
-                ),
+                listing: format!("{}/issues/comments?sort=updated", self.repo_path),
                 total: None,
             };
             return windows::windowed(self.clone(), spec, resume);

@@ -57,14 +57,27 @@ pub(crate) struct Spec<T> {
     pub endpoint: &'static str,
     pub parse: Parser<T>,
     pub skip_prs: bool,
-    /// The listing's URL (ascending by `updated`) with `since` when given.
-    pub url: Box<dyn Fn(Option<Timestamp>) -> String + Send + Sync>,
-    /// The URL of the oldest item (ascending, one per page).
-    pub oldest: String,
-    /// The URL of the newest item (descending, one per page).
-    pub newest: String,
+    /// The listing sorted by `updated`, without direction or page size
+    /// (`/repos/o/r/issues?state=all&sort=updated`).
+    pub listing: String,
     /// A search URL whose `total_count` is the number of items, if there is one.
     pub total: Option<String>,
+}
+
+impl<T> Spec<T> {
+    /// A window's first page: ascending, from `since` when given.
+    fn page_url(&self, since: Option<Timestamp>) -> String {
+        crate::with_since(
+            &format!("{}&direction=asc&per_page=100", self.listing),
+            since,
+        )
+    }
+
+    /// One item: the oldest (ascending) or the newest.
+    fn probe_url(&self, ascending: bool) -> String {
+        let direction = if ascending { "asc" } else { "desc" };
+        format!("{}&direction={direction}&per_page=1", self.listing)
+    }
 }
 
 struct Win {
@@ -161,7 +174,7 @@ impl<T: Keyed + Send + 'static> Run<T> {
     fn fetch(&mut self, id: usize) -> Fetch<T> {
         let w = self.wins[id].as_mut().expect("live window");
         w.busy = true;
-        let url = w.next.clone().unwrap_or_else(|| (self.spec.url)(w.from));
+        let url = w.next.clone().unwrap_or_else(|| self.spec.page_url(w.from));
         self.visited.insert(url.clone());
         let (gh, spec) = (self.gh.clone(), self.spec.clone());
         let number = self.pages + 1;
@@ -394,9 +407,10 @@ async fn drive<T: Keyed + Send + 'static>(
         }
         None => {
             // The oldest item (and the server's clock), the newest item and the count, at once.
+            let (first, last) = (spec.probe_url(true), spec.probe_url(false));
             let (oldest, newest, total) = tokio::join!(
-                probe(&gh, &spec.oldest, spec.endpoint),
-                probe(&gh, &spec.newest, spec.endpoint),
+                probe(&gh, &first, spec.endpoint),
+                probe(&gh, &last, spec.endpoint),
                 total_of(&gh, spec.total.as_deref())
             );
             let (oldest, date) = oldest?;

@@ -453,26 +453,21 @@ async fn push_locked(
             p.report.pending += 1;
             continue;
         }
-        // GitHub refuses an empty title: say so once, naming the file, and go on.
-        if i.title.trim().is_empty() {
+        // What GitHub would refuse (an empty title) or must never get (conflict markers) is
+        // reported once, naming the file, and the push goes on.
+        let refused = if i.title.trim().is_empty() {
+            Some("has an empty title, which GitHub refuses; give it one")
+        } else if crate::merge::has_markers(&i.body)
+            || crate::conflicts::title_has_markers(&i.title)
+        {
+            Some("holds conflict markers (<<<<<<< ... >>>>>>>); remove them before pushing")
+        } else {
+            None
+        };
+        if let Some(why) = refused {
             p.report.failures.push(ItemFailure {
                 what: describe(i),
-                reason: format!(
-                    "{} has an empty title, which GitHub refuses; give it one",
-                    f.path.display()
-                ),
-            });
-            p.report.pending += 1;
-            continue;
-        }
-        // Conflict markers never reach GitHub.
-        if crate::merge::has_markers(&i.body) || crate::conflicts::title_has_markers(&i.title) {
-            p.report.failures.push(ItemFailure {
-                what: describe(i),
-                reason: format!(
-                    "{} holds conflict markers (<<<<<<< ... >>>>>>>); remove them before pushing",
-                    f.path.display()
-                ),
+                reason: format!("{} {why}", f.path.display()),
             });
             p.report.pending += 1;
             continue;
