@@ -110,7 +110,7 @@ pub(crate) struct Core {
     cache: Option<Arc<Cache>>,
     gets: crate::aimd::Aimd,
     /// Keeps every request under `points_per_minute` in any 60-second span.
-    points: DefaultDirectRateLimiter,
+    points: crate::points::Pacer,
     writes: tokio::sync::Mutex<Option<Instant>>,
     creation: DefaultDirectRateLimiter,
     pacer: Mutex<Option<(u64, Arc<DefaultDirectRateLimiter>)>>,
@@ -122,17 +122,6 @@ pub(crate) struct Core {
 
 /// Points a write costs against the secondary per-minute limit (GitHub's documentation).
 const WRITE_POINTS: u32 = 5;
-
-/// A quota under `per_minute` points in any 60-second span: a burst of a eighteenth of it
-/// (50 of 900) and the rest spread evenly, so that burst + 60 s × rate ≤ per_minute.
-fn points_quota(per_minute: u32) -> Quota {
-    let per_minute = per_minute.max(2 * WRITE_POINTS);
-    let burst = (per_minute / 18).max(WRITE_POINTS);
-    let period = Duration::from_secs(60) / (per_minute - burst);
-    Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
-}
 
 impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -183,7 +172,7 @@ impl Core {
             user_agent,
             token_key,
             gets: crate::aimd::Aimd::new(settings.workers),
-            points: RateLimiter::direct(points_quota(settings.points_per_minute)),
+            points: crate::points::Pacer::new(settings.points_per_minute),
             writes: tokio::sync::Mutex::new(None),
             creation: RateLimiter::direct(Quota::per_minute(per_minute)),
             pacer: Mutex::new(None),
@@ -416,16 +405,17 @@ impl Core {
             } else {
                 WRITE_POINTS
             };
-            let paced = Instant::now();
-            let _ = self
-                .points
-                .until_n_ready(NonZeroU32::new(cost).unwrap_or(NonZeroU32::MIN))
-                .await;
-            if paced.elapsed() > Duration::from_millis(1) {
-                self.account_wait(paced.elapsed());
-            }
+            // Points are spent once the request holds its slot, just before it leaves: the
+            // log's time is when GitHub sees it, give or take the network.
+            let spend = || async {
+                let waited = self.points.spend(cost).await;
+                if waited > Duration::from_millis(1) {
+                    self.account_wait(waited);
+                }
+            };
             let outcome = if method == Method::GET {
                 let _slot = self.gets.acquire().await;
+                spend().await;
                 self.exchange(&method, path, body, headers).await
             } else {
                 let mut last = self.writes.lock().await;
@@ -441,6 +431,7 @@ impl Core {
                     self.creation.until_ready().await;
                     self.account_wait(started.elapsed());
                 }
+                spend().await;
                 // Spacing runs from the start of one write to the start of the next; writes
                 // never overlap (the lock is held until the answer is in).
                 *last = Some(Instant::now());
@@ -831,28 +822,4 @@ fn validation_text(v: &Value) -> String {
         }
     }
     msg
-}
-
-#[cfg(test)]
-mod pacing_tests {
-    use super::*;
-
-    #[test]
-    fn the_points_quota_stays_under_the_limit_in_any_minute() {
-        for per_minute in [10u32, 60, 120, 900, 2_000, 100_000] {
-            let q = points_quota(per_minute);
-            let burst = q.burst_size().get();
-            let per_minute_after_burst =
-                Duration::from_secs(60).as_nanos() / q.replenish_interval().as_nanos();
-            assert!(
-                u128::from(burst) + per_minute_after_burst <= u128::from(per_minute.max(10)),
-                "{per_minute}: burst {burst} + {per_minute_after_burst}"
-            );
-            assert!(burst >= WRITE_POINTS, "a write fits in the burst");
-        }
-        // 900 a minute: 50 at once, then one every 70.6 ms (14.2 a second).
-        let q = points_quota(900);
-        assert_eq!(q.burst_size().get(), 50);
-        assert_eq!(q.replenish_interval(), Duration::from_secs(60) / 850);
-    }
 }

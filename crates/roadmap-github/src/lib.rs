@@ -23,6 +23,7 @@ mod aimd;
 mod client;
 mod listing;
 mod parse;
+mod points;
 mod transport;
 mod windows;
 

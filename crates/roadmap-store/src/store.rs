@@ -1,6 +1,7 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
 use roadmap_model::{Issue, ItemId, Milestone, Roadmap};
@@ -260,6 +261,10 @@ pub struct Store {
     /// Writes of re-derivable files skip their own flush; [`Store::flush`] flushes them all
     /// at once (see [`Store::deferring_flush`]).
     deferred: bool,
+    /// Folders already checked (real folders inside `.roadmap/`, created if missing) by this
+    /// store or a clone of it: each is checked once per process, not once per file. A
+    /// symlink in a cloned project is there before the first write, so it is still caught.
+    checked: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 impl Store {
@@ -272,6 +277,7 @@ impl Store {
         Ok(Store {
             layout,
             deferred: false,
+            checked: Arc::default(),
         })
     }
 
@@ -297,6 +303,7 @@ impl Store {
         let store = Store {
             layout,
             deferred: false,
+            checked: Arc::default(),
         };
         if !store.layout.gitignore().exists() {
             store.write_atomic(&store.layout.gitignore(), GITIGNORE.as_bytes())?;
@@ -480,7 +487,8 @@ impl Store {
         item: T,
     ) -> Result<(ItemFile<T>, String), StoreError> {
         let path = self.path_of(T::KIND, item.id());
-        if path.exists() {
+        // A symlink is refused by the write below; anything else there is an item.
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.file_type().is_symlink()) {
             return Err(StoreError::Exists {
                 kind: T::KIND.noun(),
                 id: item.id().clone(),
@@ -578,6 +586,7 @@ impl Store {
         Store {
             layout: self.layout.clone(),
             deferred: cfg!(unix),
+            checked: self.checked.clone(),
         }
     }
 
@@ -612,13 +621,12 @@ impl Store {
         let dir = path
             .parent()
             .ok_or_else(|| StoreError::UnsafePath(path.to_owned()))?;
-        self.check_inside(dir, path)?;
+        self.prepare_dir(dir, path)?;
         if let Ok(meta) = std::fs::symlink_metadata(path)
             && meta.file_type().is_symlink()
         {
             return Err(StoreError::UnsafePath(path.to_owned()));
         }
-        fs_err::create_dir_all(dir)?;
         let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
@@ -694,6 +702,19 @@ impl Store {
             self.check_inside(dir, path)?;
         }
         fs_err::remove_file(path)?;
+        Ok(())
+    }
+
+    /// Checks that `dir` is a real folder inside `.roadmap/` and creates it if missing, once
+    /// per store (see `checked`).
+    fn prepare_dir(&self, dir: &Path, path: &Path) -> Result<(), StoreError> {
+        let checked = || self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        if checked().contains(dir) {
+            return Ok(());
+        }
+        self.check_inside(dir, path)?;
+        fs_err::create_dir_all(dir)?;
+        checked().insert(dir.to_owned());
         Ok(())
     }
 

@@ -16,6 +16,7 @@ pub mod conflicts;
 mod intent;
 pub mod map;
 pub mod merge;
+mod pipeline;
 mod pull;
 mod push;
 mod state;

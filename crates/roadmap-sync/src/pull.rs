@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::map::{Mapping, fingerprint, locally_edited};
 use crate::merge::merge3;
+use crate::pipeline;
 use crate::state::{LastRun, ProjectLock, SyncState, checkpoint};
 use crate::{Counts, ItemFailure, Phase, PullOptions, PullReport, SyncError, SyncEvent, comments};
 
@@ -624,103 +625,119 @@ async fn pull_issues(
     let mut done = 0u64;
     // A split listing: where its windows stood after the last page applied.
     let mut split: Option<Resume> = None;
-    while let Some(page) = pages.next().await {
-        let mut page = page?;
-        let resume = page.resume.take();
-        let total = match &resume {
-            Some(r) => r.total,
-            None => page.last.map(|l| u64::from(l) * 100),
-        };
-        if !page.rejected.is_empty() {
-            // An item that did not parse has no `updated_at` to hold the watermark at; pages
-            // are in `updated` order, so it is no older than the last item before this page
-            // (split: than the oldest window's start before it).
-            let before = match (&resume, &split) {
-                (Some(_), Some(prev)) => oldest_from(prev).flatten(),
-                (Some(_), None) => None,
-                (None, _) => max_seen.or(since),
+    // Files are written here; the index and the disk flush follow beside, not after each page.
+    let (feed, index_writer) = pipeline::index_writer(index, opts.batch_size);
+    let mut flusher =
+        (!ctx.dry_run).then(|| pipeline::Flusher::new(ctx.fast.clone(), store.clone(), "issues"));
+    let mut failures = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut files_written = 0u64;
+    let files = async {
+        let listed = loop {
+            let Some(page) = pages.next().await else {
+                break Ok(());
             };
-            min_failed = match (min_failed, before) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
+            let mut page = match page {
+                Ok(p) => p,
+                Err(e) => break Err(e),
             };
-            if before.is_none() {
-                rejected_first = true;
-            }
-        }
-        let items = counts.book(page, "issue", &mut report.failures);
-        for batch in items.chunks(opts.batch_size.max(1)) {
-            for r in batch {
-                seen.insert(r.number);
-                max_seen = max_seen.max(Some(r.updated_at));
-            }
-            counts.fetched += batch.len() as u64;
-            let outcomes = apply_batch(&ctx, batch.to_vec(), opts.workers).await;
-            let mut written = Vec::new();
-            for o in outcomes {
-                match o {
-                    Outcome::Created(f) => {
-                        counts.created += 1;
-                        written.push(f);
-                    }
-                    Outcome::Updated(f) => {
-                        counts.updated += 1;
-                        written.push(f);
-                    }
-                    Outcome::Merged(f) => {
-                        counts.merged += 1;
-                        written.push(f);
-                    }
-                    Outcome::Unchanged => counts.unchanged += 1,
-                    Outcome::Planned(true) => counts.created += 1,
-                    Outcome::Planned(false) => counts.updated += 1,
-                    Outcome::LocalPending => counts.local_pending += 1,
-                    Outcome::Conflict(id) => {
-                        counts.conflicts += 1;
-                        report.conflicts.push(id);
-                    }
-                    Outcome::Failed(f, at) => {
-                        counts.failed += 1;
-                        min_failed = min_failed.min(Some(at)).or(Some(at));
-                        report.failures.push(f);
-                    }
+            let resume = page.resume.take();
+            let total = match &resume {
+                Some(r) => r.total,
+                None => page.last.map(|l| u64::from(l) * 100),
+            };
+            if !page.rejected.is_empty() {
+                // An item that did not parse has no `updated_at` to hold the watermark at; pages
+                // are in `updated` order, so it is no older than the last item before this page
+                // (split: than the oldest window's start before it).
+                let before = match (&resume, &split) {
+                    (Some(_), Some(prev)) => oldest_from(prev).flatten(),
+                    (Some(_), None) => None,
+                    (None, _) => max_seen.or(since),
+                };
+                min_failed = match (min_failed, before) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                if before.is_none() {
+                    rejected_first = true;
                 }
             }
-            report.files_written += written.len() as u64;
-            if !written.is_empty() {
-                // One transaction per batch.
-                if let Err(e) = index.upsert_issues(&written).await {
-                    report.failures.push(ItemFailure {
-                        what: "the index".into(),
-                        reason: e.to_string(),
-                    });
+            let items = counts.book(page, "issue", &mut failures);
+            for batch in items.chunks(opts.batch_size.max(1)) {
+                for r in batch {
+                    seen.insert(r.number);
+                    max_seen = max_seen.max(Some(r.updated_at));
                 }
-            }
-            done += batch.len() as u64;
-            events(SyncEvent::Progress {
-                phase: Phase::Issues,
-                done: resume.as_ref().map_or(done, |r| r.done),
-                total,
-            });
-        }
-        // The page's files reach the disk (one flush for the page) before anything records
-        // them as pulled: the checkpoint here, the watermark at the end.
-        if !ctx.dry_run {
-            flush(&ctx.fast).await?;
-        }
-        if let Some(r) = resume {
-            // The page's files are written: save where the windows stand with them.
-            if !ctx.dry_run
-                && let Err(e) = checkpoint::save(store, "issues", &r)
-            {
-                report.failures.push(ItemFailure {
-                    what: "the pull's checkpoint".into(),
-                    reason: e.to_string(),
+                counts.fetched += batch.len() as u64;
+                let outcomes = apply_batch(&ctx, batch.to_vec(), opts.workers).await;
+                let mut written = Vec::new();
+                for o in outcomes {
+                    match o {
+                        Outcome::Created(f) => {
+                            counts.created += 1;
+                            written.push(f);
+                        }
+                        Outcome::Updated(f) => {
+                            counts.updated += 1;
+                            written.push(f);
+                        }
+                        Outcome::Merged(f) => {
+                            counts.merged += 1;
+                            written.push(f);
+                        }
+                        Outcome::Unchanged => counts.unchanged += 1,
+                        Outcome::Planned(true) => counts.created += 1,
+                        Outcome::Planned(false) => counts.updated += 1,
+                        Outcome::LocalPending => counts.local_pending += 1,
+                        Outcome::Conflict(id) => {
+                            counts.conflicts += 1;
+                            conflicts.push(id);
+                        }
+                        Outcome::Failed(f, at) => {
+                            counts.failed += 1;
+                            min_failed = min_failed.min(Some(at)).or(Some(at));
+                            failures.push(f);
+                        }
+                    }
+                }
+                files_written += written.len() as u64;
+                feed.send(written).await;
+                done += batch.len() as u64;
+                events(SyncEvent::Progress {
+                    phase: Phase::Issues,
+                    done: resume.as_ref().map_or(done, |r| r.done),
+                    total,
                 });
             }
-            split = Some(r);
-        }
-    }
+            // The page's files reach the disk before anything records them as pulled: the
+            // flusher saves where the windows stand with them once a flush covers them, and the
+            // watermark is saved at the end, after the last flush.
+            if let Some(r) = &resume {
+                split = Some(r.clone());
+            }
+            if let Some(f) = flusher.as_mut()
+                && let Err(e) = f.page_done(resume).await
+            {
+                break Err(e);
+            }
+        };
+        drop(feed);
+        listed
+    };
+    let (listed, index_failures) = tokio::join!(files, index_writer);
+    // What was written is flushed (and its checkpoint saved) also when the listing failed, so
+    // that the next run goes on from there.
+    let flushed = match flusher {
+        Some(f) => f.finish().await,
+        None => Ok(Vec::new()),
+    };
+    report.failures.extend(failures);
+    report.failures.extend(index_failures);
+    report.conflicts.extend(conflicts);
+    report.files_written += files_written;
+    report.failures.extend(flushed?);
+    listed?;
     report.resources.insert("issues", counts);
     // A failed item is re-read next time: the watermark stops just before it (or does not
     // move when an unparsable item came first).
@@ -782,20 +799,6 @@ async fn apply_batch(ctx: &Arc<IssueCtx>, batch: Vec<RemoteIssue>, workers: usiz
         }
     }
     out
-}
-
-/// Flushes the deferred writes of `store` (see [`Store::deferring_flush`]).
-async fn flush(store: &Store) -> Result<(), TrackerError> {
-    let store = store.clone();
-    let reason = match tokio::task::spawn_blocking(move || store.flush()).await {
-        Ok(Ok(())) => return Ok(()),
-        Ok(Err(e)) => e.to_string(),
-        Err(e) => e.to_string(),
-    };
-    Err(TrackerError::Other {
-        what: "flushing pulled files to disk".into(),
-        message: reason,
-    })
 }
 
 /// The issue creates an interrupted run left pending, by local id.
