@@ -55,7 +55,7 @@ pub struct PullArgs {
     /// Parallel requests and file writers (default from config, 8).
     #[arg(long)]
     pub workers: Option<u64>,
-    /// Items per index transaction (default from config, 50).
+    /// Items written per batch, and the fewest per index transaction when that many are waiting (default from config, 50).
     #[arg(long)]
     pub batch_size: Option<u64>,
     /// Show what would change; write nothing.

@@ -117,12 +117,6 @@ impl Win {
         }
     }
 
-    /// Whether a chain lists this window (its first page was asked for); a window cut off
-    /// while every chain was taken waits for one.
-    fn started(&self) -> bool {
-        self.busy || self.next.is_some()
-    }
-
     /// The seconds left, `[a, b)`, when known.
     fn span(&self, newest: Option<Timestamp>) -> Option<(i64, i64)> {
         let a = self.from?.0.timestamp();
@@ -282,32 +276,27 @@ impl<T: Keyed + Send + 'static> Run<T> {
         Ok(page)
     }
 
-    /// Keeps the work balanced over the `workers` chains: while there are fewer windows than
-    /// chains, and whenever one window holds much more than its share of the work left (half
-    /// again the average per chain), it is cut in two; a cut-off half that finds every chain
-    /// taken waits for the first chain to end. At most twice `workers` windows exist.
+    /// Keeps `workers` windows going: cuts the window with the most work left in two while
+    /// there are fewer, and one is worth cutting.
     fn balance(&mut self) {
-        loop {
+        while self.active() < self.workers {
             let newest = self.newest;
-            let live = self.active();
-            let works = self
+            let Some((id, work)) = self
                 .wins
                 .iter()
                 .enumerate()
-                .filter_map(|(i, w)| w.as_ref().map(|w| (i, w.work(newest))));
-            let total: f64 = works.clone().map(|(_, w)| w).sum();
-            let Some((id, work)) = works.max_by(|a, b| a.1.total_cmp(&b.1)) else {
+                .filter_map(|(i, w)| w.as_ref().map(|w| (i, w.work(newest))))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+            else {
                 return;
             };
-            let share = total / self.workers as f64;
-            let worth = live < self.workers || (live < 2 * self.workers && work > 1.5 * share);
             let w = self.wins[id].as_mut().expect("live window");
             let Some((a, b)) = w.span(newest) else { return };
-            if !worth || work < MIN_SPLIT_ITEMS || b - a < 2 {
+            if work < MIN_SPLIT_ITEMS || b - a < 2 {
                 return;
             }
             let mid = Timestamp::from_unix(a + (b - a) / 2);
-            tracing::debug!(window = id, work, share, "window split in two");
+            tracing::debug!(window = id, work, "window split in two");
             let child = Win::new(mid, w.to, w.density);
             w.to = mid;
             self.wins.push(Some(child));
@@ -444,39 +433,19 @@ async fn drive<T: Keyed + Send + 'static>(
         }
     }
     loop {
-        // Chains that have started go on; a waiting window (the most work first) takes a chain
-        // that is free.
-        let chains = run.wins.iter().flatten().filter(|w| w.started()).count();
-        let newest = run.newest;
-        let mut waiting: Vec<(usize, f64)> = run
-            .wins
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| {
-                w.as_ref()
-                    .filter(|w| !w.started())
-                    .map(|w| (i, w.work(newest)))
-            })
-            .collect();
-        waiting.sort_by(|a, b| b.1.total_cmp(&a.1));
         let idle: Vec<usize> = run
             .wins
             .iter()
             .enumerate()
-            .filter(|(_, w)| w.as_ref().is_some_and(|w| w.started() && !w.busy))
+            .filter(|(_, w)| w.as_ref().is_some_and(|w| !w.busy))
             .map(|(i, _)| i)
-            .chain(
-                waiting
-                    .into_iter()
-                    .take(workers.saturating_sub(chains))
-                    .map(|(i, _)| i),
-            )
             .collect();
-        // Pages fetched but not yet taken are at most `workers`: what a kill wastes (the
-        // resumed run reads them again) stays at a round of requests, however slow the
-        // writing of files is.
+        // Pages fetched but not yet taken are at most one and a half rounds of requests:
+        // what a kill wastes (the resumed run reads them again) stays small however slow the
+        // writing of files is, while a writer that falls behind for a moment (pages arrive
+        // together) does not hold the chains up.
         for id in idle {
-            if started - reader.taken() >= 2 * workers as u64 {
+            if started - reader.taken() >= (workers + workers.div_ceil(2)) as u64 {
                 break;
             }
             inflight.push(run.fetch(id));

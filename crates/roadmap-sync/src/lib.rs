@@ -92,7 +92,8 @@ pub struct PullOptions {
     pub full: bool,
     /// Parallel file writers.
     pub workers: usize,
-    /// Items per index transaction.
+    /// Items written per batch; an index transaction takes at least this many when that many
+    /// are waiting (up to 1,000 when the index writer falls behind).
     pub batch_size: usize,
     /// Report what would change; write nothing.
     pub dry_run: bool,

@@ -217,12 +217,21 @@ fn an_interrupted_split_pull_goes_on_where_it_stood() {
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["resumed"], true, "{report}");
         let after = issue_calls(&sim);
+        // Stopped a tenth of the way, the rerun saves about as many pages as its 8 restarted
+        // windows cost; from half way on it must send clearly fewer.
+        if stop_at >= 2_000 {
+            assert!(
+                after < fresh,
+                "the rerun after {stop_at} files sends fewer requests ({after}) than a fresh pull ({fresh})"
+            );
+        } else {
+            assert!(after <= fresh, "{after} vs {fresh} after {stop_at} files");
+        }
+        // Read twice at most: the pages in flight and read ahead (one and a half rounds, 12),
+        // those written but not yet covered by a flush and its checkpoint (2), and a partly
+        // spent page per restarted window (8).
         assert!(
-            after < fresh,
-            "the rerun after {stop_at} files sends fewer requests ({after}) than a fresh pull ({fresh})"
-        );
-        assert!(
-            before + after <= fresh + 8 + 2 + 8,
+            before + after <= fresh + 12 + 2 + 8,
             "at most the pages in flight and read ahead are read twice: {before} + {after} vs {fresh}"
         );
         assert!(!p.join(".roadmap/sync/pulling/issues.json").exists());
