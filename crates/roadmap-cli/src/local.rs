@@ -79,13 +79,52 @@ pub async fn resolve_issue(
     bail!("no issue `{key}` (give its id, or #NUMBER on GitHub)")
 }
 
-/// GitHub refuses an issue without a title (422 `missing_field`): refused here, before it is
-/// written, rather than at every push.
-fn check_title(title: &str) -> Result<()> {
-    if title.trim().is_empty() {
-        bail!("an issue needs a title (GitHub refuses an empty one)");
+/// What GitHub would refuse (an empty or over-long title, an over-long body, a bad label
+/// name) is refused here, before it is written, rather than at every push.
+fn check_issue(issue: &Issue) -> Result<()> {
+    let problems = roadmap_sync::validate::issue_problems(issue);
+    if !problems.is_empty() {
+        bail!("the issue {}", problems.join("; it "));
     }
     Ok(())
+}
+
+/// The milestone `--milestone` names, by title or id, as the title issues record; a name
+/// that matches none is refused (with the nearest title) unless `--create-milestone` asks for
+/// it, so that a typo never makes a milestone on GitHub.
+fn check_milestone(store: &Store, f: &mut IssueFields) -> Result<()> {
+    let Some(name) = f.milestone.clone().filter(|m| !m.is_empty()) else {
+        return Ok(());
+    };
+    if let Ok(found) = find_milestone(store, &name) {
+        f.milestone = Some(found.item().title.clone());
+        return Ok(());
+    }
+    if f.create_milestone {
+        let mut m = Milestone::new(new_id(store, Kind::Milestone), name);
+        m.created = Some(now());
+        let file = store.create(m)?;
+        tracing::info!("created milestone {}", file.item().id);
+        return Ok(());
+    }
+    let all = store.load_all::<Milestone>()?;
+    let nearest = all
+        .items
+        .iter()
+        .map(|m| m.item().title.as_str())
+        .map(|t| {
+            (
+                strsim::normalized_damerau_levenshtein(&t.to_lowercase(), &name.to_lowercase()),
+                t,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, t)| format!(" (did you mean `{t}`?)"))
+        .unwrap_or_default();
+    bail!(
+        "no milestone `{name}`{nearest}; create it with `roadmap milestone create {name:?}`, or pass --create-milestone"
+    )
 }
 
 fn apply_fields(issue: &mut Issue, f: &IssueFields) -> Result<()> {
@@ -170,9 +209,11 @@ pub async fn issue(
             fields,
             json,
         } => {
+            let mut fields = fields;
+            check_milestone(store, &mut fields)?;
             let mut issue = Issue::new(new_id(store, Kind::Issue), new_title);
             apply_fields(&mut issue, &fields)?;
-            check_title(&issue.title)?;
+            check_issue(&issue)?;
             let t = now();
             issue.created = Some(t);
             issue.updated = Some(t);
@@ -265,8 +306,10 @@ pub async fn issue(
                 )?;
                 writeln!(out, "edited issue {}", reread.item().id)?;
             } else {
+                let mut fields = fields;
+                check_milestone(store, &mut fields)?;
                 apply_fields(file.item_mut(), &fields)?;
-                check_title(&file.item().title)?;
+                check_issue(file.item())?;
                 file.item_mut().updated = Some(now());
                 store.save(&mut file)?;
                 writeln!(out, "updated issue {}", file.item().id)?;

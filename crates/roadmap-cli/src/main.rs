@@ -176,9 +176,13 @@ pub struct IssueFields {
     /// Remove an assignee; repeatable.
     #[arg(long)]
     pub remove_assignee: Vec<String>,
-    /// Milestone title ("" to clear).
+    /// Milestone title or id ("" to clear); it must exist (see --create-milestone).
     #[arg(long, short)]
     pub milestone: Option<String>,
+    /// Make the --milestone given when there is none by that title (a local milestone, created
+    /// on GitHub by the next push).
+    #[arg(long, requires = "milestone")]
+    pub create_milestone: bool,
     /// Estimate in hours.
     #[arg(long)]
     pub estimate: Option<f64>,

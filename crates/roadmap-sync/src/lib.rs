@@ -20,6 +20,7 @@ mod pipeline;
 mod pull;
 mod push;
 mod state;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

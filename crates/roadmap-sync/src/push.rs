@@ -453,21 +453,14 @@ async fn push_locked(
             p.report.pending += 1;
             continue;
         }
-        // What GitHub would refuse (an empty title) or must never get (conflict markers) is
-        // reported once, naming the file, and the push goes on.
-        let refused = if i.title.trim().is_empty() {
-            Some("has an empty title, which GitHub refuses; give it one")
-        } else if crate::merge::has_markers(&i.body)
-            || crate::conflicts::title_has_markers(&i.title)
-        {
-            Some("holds conflict markers (<<<<<<< ... >>>>>>>); remove them before pushing")
-        } else {
-            None
-        };
-        if let Some(why) = refused {
+        // What GitHub would refuse (an empty or over-long title, an over-long body, a bad
+        // label name) or must never get (conflict markers) is reported once, naming the file,
+        // and the push goes on.
+        let problems = crate::validate::issue_problems(i);
+        if !problems.is_empty() {
             p.report.failures.push(ItemFailure {
                 what: describe(i),
-                reason: format!("{} {why}", f.path.display()),
+                reason: format!("{} {}", f.path.display(), problems.join("; it ")),
             });
             p.report.pending += 1;
             continue;

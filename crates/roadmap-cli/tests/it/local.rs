@@ -12,6 +12,8 @@ fn init_create_list_show_edit_close_search() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);
+    // An issue's milestone must exist first (a typo never makes one).
+    ok(p, &["milestone", "create", "v1", "--due", "2030-01-01"]);
     let a = created_id(&ok(
         p,
         &[
@@ -34,7 +36,6 @@ fn init_create_list_show_edit_close_search() {
         p,
         &["issue", "create", "Add dark mode", "-l", "ui", "-a", "bob"],
     ));
-    ok(p, &["milestone", "create", "v1", "--due", "2030-01-01"]);
 
     let list = ok(
         p,

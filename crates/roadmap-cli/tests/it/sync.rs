@@ -354,16 +354,17 @@ fn conflict_markers_never_reach_github_and_a_dry_run_plans_what_the_run_sends() 
     assert!(err.contains("holds conflict markers"), "{err}");
     std::fs::write(&file, &before).unwrap();
     ok(p, &["conflicts", "resolve", "#3", "--ours"]);
-    ok(
-        p,
-        &[
-            "issue",
-            "edit",
-            "#4",
-            "--body",
-            "x\n<<<<<<< ours\na\n=======\nb\n>>>>>>> theirs\n",
-        ],
-    );
+    // Markers given to `issue edit` are refused; written into the file by hand, the push
+    // refuses them.
+    let markers = "x\n<<<<<<< ours\na\n=======\nb\n>>>>>>> theirs\n";
+    let out = crate::roadmap(p, &["issue", "edit", "#4", "--body", markers]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("conflict markers"));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(p, &["issue", "show", "#4", "--json"])).unwrap();
+    let file4 = shown["path"].as_str().unwrap().to_owned();
+    let text = std::fs::read_to_string(&file4).unwrap();
+    std::fs::write(&file4, format!("{text}{markers}")).unwrap();
     sim.reset_metrics();
     let pushed = run(&["sync", "push", "--json"], "true");
     let v: serde_json::Value = serde_json::from_slice(&pushed.stdout).unwrap();
@@ -395,7 +396,7 @@ fn an_empty_title_is_refused_at_create_and_never_sent() {
     ok(p, &["config", "set", "write_spacing_ms", "0"]);
     let out = crate::roadmap(p, &["issue", "create", "  "]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a title"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty title"));
     let created: serde_json::Value =
         serde_json::from_str(&ok(p, &["issue", "create", "fine", "--json"])).unwrap();
     let out = crate::roadmap(
@@ -427,5 +428,111 @@ fn an_empty_title_is_refused_at_create_and_never_sent() {
     assert!(
         sim.writes().iter().all(|w| w.method != "POST"),
         "nothing created"
+    );
+}
+
+#[test]
+fn a_mistyped_milestone_or_an_over_long_body_is_refused_before_anything_is_sent() {
+    let (_rt, sim) = simulator(|spec| {
+        spec.issues = 2;
+        spec.milestones = 1;
+    });
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    ok(p, &["config", "set", "write_spacing_ms", "0"]);
+    let push = |dry: bool| {
+        let mut args = vec!["sync", "push", "--json"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let url = sim.url();
+        args.extend(["--api-url", &url]);
+        let out = Command::new(env!("CARGO_BIN_EXE_roadmap"))
+            .args(&args)
+            .current_dir(p)
+            .env("ROADMAP_CONFIG", p.join("none.toml"))
+            .env("GITHUB_TOKEN", "ghp_cli_checks")
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // The project knows GitHub's milestone once pulled.
+    let out = Command::new(env!("CARGO_BIN_EXE_roadmap"))
+        .args(["sync", "pull", "--api-url", &sim.url()])
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", p.join("none.toml"))
+        .env("GITHUB_TOKEN", "ghp_cli_checks")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let milestones: serde_json::Value =
+        serde_json::from_str(&ok(p, &["milestone", "list", "--json"])).unwrap();
+    let title = milestones[0]["title"].as_str().unwrap().to_owned();
+    let typo = format!("{}x", title);
+
+    // A typo is refused with the nearest title; nothing is written.
+    let out = crate::roadmap(p, &["issue", "create", "t", "-m", &typo]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.contains(&format!("no milestone `{typo}`")), "{err}");
+    assert!(err.contains(&format!("did you mean `{title}`")), "{err}");
+    assert!(err.contains("--create-milestone"), "{err}");
+    // The real title works, and so does a new one asked for on purpose.
+    ok(p, &["issue", "create", "on the milestone", "-m", &title]);
+    ok(
+        p,
+        &[
+            "issue",
+            "create",
+            "on a new one",
+            "-m",
+            "v9",
+            "--create-milestone",
+        ],
+    );
+    let milestones: serde_json::Value =
+        serde_json::from_str(&ok(p, &["milestone", "list", "--json"])).unwrap();
+    assert!(milestones.to_string().contains("\"v9\""), "{milestones}");
+
+    // Over GitHub's 65,536 characters: refused at create, and at push for a file edited by hand.
+    let long = "x".repeat(65_537);
+    let out = crate::roadmap(p, &["issue", "create", "long", "--body", &long]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("over GitHub's 65536"));
+    let created: serde_json::Value =
+        serde_json::from_str(&ok(p, &["issue", "create", "short", "--json"])).unwrap();
+    let path = created["path"].as_str().unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, format!("{text}{long}\n")).unwrap();
+    // The dry run reports what the real run refuses, and the real run sends nothing for it.
+    let planned = push(true);
+    assert!(
+        planned["push"]["failures"]
+            .to_string()
+            .contains("65538 characters"),
+        "{planned}"
+    );
+    let pushed = push(false);
+    assert!(
+        pushed["push"]["failures"]
+            .to_string()
+            .contains("65538 characters"),
+        "{pushed}"
+    );
+    let posts: Vec<String> = sim
+        .writes()
+        .iter()
+        .filter(|w| w.method == "POST")
+        .map(|w| w.body.to_string())
+        .collect();
+    assert!(posts.iter().all(|b| !b.contains("short")), "{posts:?}");
+    assert!(
+        posts.iter().any(|b| b.contains("on a new one")),
+        "{posts:?}"
     );
 }
