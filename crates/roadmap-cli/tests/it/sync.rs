@@ -441,30 +441,27 @@ fn a_mistyped_milestone_or_an_over_long_body_is_refused_before_anything_is_sent(
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);
     ok(p, &["config", "set", "write_spacing_ms", "0"]);
-    let push = |dry: bool| {
-        let mut args = vec!["sync", "push", "--json"];
-        if dry {
-            args.push("--dry-run");
-        }
-        let url = sim.url();
-        args.extend(["--api-url", &url]);
-        let out = Command::new(env!("CARGO_BIN_EXE_roadmap"))
-            .args(&args)
+    // `roadmap ARGS` against the simulator, with a token.
+    let github = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_roadmap"))
+            .args(args)
+            .args(["--api-url", &sim.url()])
             .current_dir(p)
             .env("ROADMAP_CONFIG", p.join("none.toml"))
             .env("GITHUB_TOKEN", "ghp_cli_checks")
             .output()
-            .unwrap();
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+            .unwrap()
+    };
+    let push = |dry: bool| {
+        let args: &[&str] = if dry {
+            &["sync", "push", "--json", "--dry-run"]
+        } else {
+            &["sync", "push", "--json"]
+        };
+        serde_json::from_slice::<serde_json::Value>(&github(args).stdout).unwrap()
     };
     // The project knows GitHub's milestone once pulled.
-    let out = Command::new(env!("CARGO_BIN_EXE_roadmap"))
-        .args(["sync", "pull", "--api-url", &sim.url()])
-        .current_dir(p)
-        .env("ROADMAP_CONFIG", p.join("none.toml"))
-        .env("GITHUB_TOKEN", "ghp_cli_checks")
-        .output()
-        .unwrap();
+    let out = github(&["sync", "pull"]);
     assert!(
         out.status.success(),
         "{}",
