@@ -71,6 +71,13 @@ impl Resp {
             message: format!("invalid JSON: {e}"),
         })
     }
+    /// The server's clock (`Date`).
+    pub fn date(&self) -> Option<roadmap_model::Timestamp> {
+        let d = self.headers.get(http::header::DATE)?.to_str().ok()?;
+        let d = chrono::DateTime::parse_from_rfc2822(d).ok()?;
+        Some(roadmap_model::Timestamp(d.to_utc()))
+    }
+
     pub fn link(&self, rel: &str) -> Option<String> {
         let l = self.headers.get(http::header::LINK)?.to_str().ok()?;
         l.split(',')

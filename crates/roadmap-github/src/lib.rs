@@ -247,6 +247,8 @@ pub(crate) struct Fetched<T> {
     ids: Vec<u64>,
     /// `(updated_at, number)` of the items skipped on purpose (pull requests).
     skipped_keys: Vec<(Option<Timestamp>, u64)>,
+    /// The server's clock when it answered.
+    date: Option<Timestamp>,
 }
 
 impl GitHub {
@@ -412,6 +414,7 @@ impl GitHub {
             last: resp.link("last"),
             ids,
             skipped_keys,
+            date: resp.date(),
         })
     }
 

@@ -9,8 +9,9 @@
 //! next incremental listing (the watermark of a split listing is the server's time when it
 //! began, less a margin: see [`Resume::began`]). Duplicates are dropped by number.
 //!
-//! The first answers set the bounds: page 1 (oldest items, the server's clock), the newest
-//! item, and (issues) the search API's count. The span is cut into `workers` windows of equal
+//! The first answers set the bounds: the oldest item (and the server's clock), the newest
+//! item, and (issues) the search API's count. Without a count (comments) the density is
+//! unknown until a page tells, so page 1 itself stands in for the oldest-item probe. The span is cut into `workers` windows of equal
 //! expected work; when a window ends, the window with the most work left is cut in two, so
 //! skewed `updated_at` distributions stay balanced. Each page handed out carries the state
 //! of every window, so the caller can save it with what it wrote and resume from there.
@@ -208,6 +209,8 @@ impl<T: Keyed + Send + 'static> Run<T> {
                 continue;
             }
             self.seen.insert(key, at);
+            // A window from the start of the key space begins at its first item.
+            w.origin = w.origin.or(Some(at));
             w.from = w.from.max(Some(at));
             w.items += 1;
             items.push(item);
@@ -405,6 +408,23 @@ async fn drive<T: Keyed + Send + 'static>(
                 .collect();
             run.balance();
         }
+        None if spec.total.is_none() => {
+            // No count to set the density by: it is unknown until a page tells. The first
+            // page (the oldest items, and the server's clock) stands in for the oldest-item
+            // probe; the newest item is asked for beside it.
+            run.wins.push(Some(Win::new(None, None, 0.0)));
+            let last = spec.probe_url(false);
+            let ((id, first), newest) =
+                tokio::join!(run.fetch(0), probe(&gh, &last, spec.endpoint));
+            let first = first?;
+            run.began = began(first.date);
+            run.newest = newest.ok().and_then(|(at, _)| at);
+            started += 1;
+            let page = run.take(id, first)?;
+            if tx.send(Ok(page)).await.is_err() {
+                return Ok(());
+            }
+        }
         None => {
             // The oldest item (and the server's clock), the newest item and the count, at once.
             let (first, last) = (spec.probe_url(true), spec.probe_url(false));
@@ -415,10 +435,7 @@ async fn drive<T: Keyed + Send + 'static>(
             );
             let (oldest, date) = oldest?;
             let newest = newest.ok().and_then(|(at, _)| at);
-            run.began = Timestamp(
-                date.map_or_else(chrono::Utc::now, |d| d.0)
-                    - chrono::Duration::seconds(MARGIN_SECS),
-            );
+            run.began = began(date);
             run.newest = newest;
             run.total = total;
             let density = match (total, oldest, newest) {
@@ -468,6 +485,11 @@ async fn drive<T: Keyed + Send + 'static>(
     }
 }
 
+/// The watermark of a listing that began at the server's `date` (the local clock without).
+fn began(date: Option<Timestamp>) -> Timestamp {
+    Timestamp(date.map_or_else(chrono::Utc::now, |d| d.0) - chrono::Duration::seconds(MARGIN_SECS))
+}
+
 /// The first item's `updated_at` at `url` (one request; `None`: no item), and the server's
 /// clock.
 async fn probe(
@@ -481,12 +503,7 @@ async fn probe(
         .send(http::Method::GET, url, None, endpoint, &what, true)
         .await
         .map_err(|f| f.error)?;
-    let date = r
-        .headers
-        .get(http::header::DATE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
-        .map(|d| Timestamp(d.to_utc()));
+    let date = r.date();
     let v = r.json(&what)?;
     let at = v
         .as_array()

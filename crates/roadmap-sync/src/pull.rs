@@ -105,12 +105,9 @@ pub(crate) async fn pull_locked(
             split: split_for(&store, "issues", &mut report),
         })
     });
-    let mut full_comments = (full && opts.comments).then(|| {
-        tracker.list_comments(ListOptions {
-            since: None,
-            split: split_for(&store, "comments", &mut report),
-        })
-    });
+    // A full comment listing waits until every issue page is fetched (see below).
+    let mut comments_split =
+        (full && opts.comments).then(|| split_for(&store, "comments", &mut report));
     let (ms, lb, early_issues, early_comments) = tokio::join!(
         async {
             if opts.milestones {
@@ -176,6 +173,7 @@ pub(crate) async fn pull_locked(
 
     let mut seen_numbers = HashSet::new();
     let mut issues_complete = false;
+    let mut full_comments = None;
     if opts.issues && fatal.is_none() {
         events(SyncEvent::Started(Phase::Issues));
         let pages = match early_issues {
@@ -200,20 +198,40 @@ pub(crate) async fn pull_locked(
                 None
             })
         };
-        match pull_issues(
-            pages,
-            &store,
-            index,
-            opts,
-            issue_since,
-            (intents, viewer),
-            titles,
-            &mut report,
-            &mut seen_numbers,
-            events,
-        )
-        .await
-        {
+        // The full comment listing starts once the issue listing has fetched its last page,
+        // while its files are still being written: started earlier, the two would share the
+        // workers, and the comment pages read ahead by a pull interrupted among the issues
+        // would be read again by the next run.
+        let (fetched, mut fetched_rx) = tokio::sync::watch::channel(false);
+        let start_comments = async {
+            match fetched_rx.wait_for(|f| *f).await {
+                Ok(_) => comments_split
+                    .take()
+                    .map(|split| tracker.list_comments(ListOptions { since: None, split })),
+                Err(_) => None,
+            }
+        };
+        let issues = async {
+            let r = pull_issues(
+                pages,
+                &store,
+                index,
+                opts,
+                issue_since,
+                (intents, viewer),
+                titles,
+                &mut report,
+                &mut seen_numbers,
+                &fetched,
+                events,
+            )
+            .await;
+            drop(fetched);
+            r
+        };
+        let (listed, started) = tokio::join!(issues, start_comments);
+        full_comments = started;
+        match listed {
             Ok(mark) => {
                 if let Some(mark) = mark {
                     state.watermarks.insert("issues".into(), mark);
@@ -236,7 +254,7 @@ pub(crate) async fn pull_locked(
                 Some(pages) => pages,
                 None => tracker.list_comments(ListOptions {
                     since: comment_since,
-                    ..ListOptions::default()
+                    split: comments_split.take().unwrap_or_default(),
                 }),
             },
         };
@@ -604,6 +622,7 @@ async fn pull_issues(
     titles: Arc<HashMap<u64, String>>,
     report: &mut PullReport,
     seen: &mut HashSet<u64>,
+    fetched: &tokio::sync::watch::Sender<bool>,
     events: Events<'_>,
 ) -> Result<Option<Timestamp>, TrackerError> {
     let numbers = index.issue_numbers().await.map_err(index_failure)?;
@@ -635,6 +654,7 @@ async fn pull_issues(
     let files = async {
         let listed = loop {
             let Some(page) = pages.next().await else {
+                fetched.send_replace(true);
                 break Ok(());
             };
             let mut page = match page {
@@ -642,6 +662,10 @@ async fn pull_issues(
                 Err(e) => break Err(e),
             };
             let resume = page.resume.take();
+            if resume.as_ref().is_some_and(|r| r.windows.is_empty()) {
+                // The last page of a split listing: nothing more will be fetched.
+                fetched.send_replace(true);
+            }
             let total = match &resume {
                 Some(r) => r.total,
                 None => page.last.map(|l| u64::from(l) * 100),

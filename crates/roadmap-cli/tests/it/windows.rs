@@ -65,10 +65,11 @@ fn run(p: &Path, sim: &Simulator, args: &[&str]) -> Output {
 }
 
 fn issue_calls(sim: &Simulator) -> u64 {
-    sim.metrics()
-        .routes
-        .get(ISSUES_ROUTE)
-        .map_or(0, |r| r.calls)
+    sim.metrics().calls(ISSUES_ROUTE)
+}
+
+fn comment_calls(sim: &Simulator) -> u64 {
+    sim.metrics().calls("GET /repos/{owner}/{repo}/issues/comments")
 }
 
 /// The local issues by number: (title, closed).
@@ -186,6 +187,9 @@ fn an_interrupted_split_pull_goes_on_where_it_stood() {
     sim.reset_metrics();
     run(clean.path(), &sim, &["sync", "pull"]);
     let fresh = issue_calls(&sim);
+    // No comments: the listing's one (empty) page, and the newest-item probe beside it (the
+    // first page stands in for the oldest-item probe of a listing without a count).
+    assert_eq!(comment_calls(&sim), 2);
     let files = |p: &Path| {
         std::fs::read_dir(p.join(".roadmap/issues"))
             .map(|d| d.count())
@@ -208,6 +212,11 @@ fn an_interrupted_split_pull_goes_on_where_it_stood() {
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let before = issue_calls(&sim);
+        if stop_at <= 2_000 {
+            // The comment listing waits until every issue page is fetched: a pull stopped
+            // among the issues has read none of it ahead.
+            assert_eq!(comment_calls(&sim), 0, "stopped at {stop_at} files");
+        }
         assert!(
             p.join(".roadmap/sync/pulling/issues.json").exists(),
             "a checkpoint is kept after a kill at {stop_at} files"
