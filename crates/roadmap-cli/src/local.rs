@@ -76,7 +76,37 @@ pub async fn resolve_issue(
             }
         }
     }
-    bail!("no issue `{key}` (give its id, or #NUMBER on GitHub)")
+    // An id prefix (`1a2b` for `1a2b3c4d`), as git takes a commit's: one match, or a clear
+    // error naming the candidates.
+    if !key.starts_with('#') && key.len() >= 2 {
+        let mut matches: Vec<std::path::PathBuf> = store
+            .scan(Kind::Issue)?
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| {
+                p.file_stem()
+                    .and_then(|s| s.to_str())
+                    .is_some_and(|s| s.starts_with(key))
+            })
+            .collect();
+        match matches.len() {
+            0 => {}
+            1 => return Ok(store.load(&matches.remove(0))?),
+            n => {
+                let names: Vec<String> = matches
+                    .iter()
+                    .take(5)
+                    .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_owned))
+                    .collect();
+                bail!(
+                    "`{key}` is the start of {n} issue ids ({}{}): give more of it",
+                    names.join(", "),
+                    if n > 5 { ", …" } else { "" }
+                );
+            }
+        }
+    }
+    bail!("no issue `{key}` (give its id or the start of it, or #NUMBER on GitHub)")
 }
 
 /// What GitHub would refuse (an empty or over-long title, an over-long body, a bad label
@@ -133,6 +163,9 @@ fn apply_fields(issue: &mut Issue, f: &IssueFields) -> Result<()> {
     }
     if let Some(s) = &f.status {
         issue.status = s.parse()?;
+        if issue.status != Status::Done {
+            issue.close_reason = None;
+        }
     }
     if let Some(p) = &f.priority {
         issue.priority = p.parse()?;
@@ -315,19 +348,62 @@ pub async fn issue(
                 writeln!(out, "updated issue {}", file.item().id)?;
             }
         }
-        IssueCmd::Close { id } => set_status(store, &id, Status::Done, out).await?,
-        IssueCmd::Reopen { id } => set_status(store, &id, Status::Todo, out).await?,
+        IssueCmd::Close { id, reason } => {
+            // `completed` is GitHub's default: recorded as nothing, as pulls record it.
+            let reason = reason.filter(|r| *r != roadmap_model::CloseReason::Completed);
+            set_status(store, &id, Status::Done, reason, out).await?
+        }
+        IssueCmd::Reopen { id } => set_status(store, &id, Status::Todo, None, out).await?,
+        IssueCmd::Comment { id, message } => {
+            let index = open_index(store).await;
+            let file = resolve_issue(store, index.as_ref(), &id).await?;
+            let body = match message {
+                Some(m) => m,
+                None => {
+                    // Written in a temporary file: nothing is added unless it is kept.
+                    let tmp = tempfile::Builder::new()
+                        .prefix("roadmap-comment-")
+                        .suffix(".md")
+                        .tempfile()?;
+                    edit_in_editor(tmp.path(), editor)?;
+                    let text = fs_err::read_to_string(tmp.path())?;
+                    // An editor ends the text with a newline the writer did not mean.
+                    text.trim_end().to_owned()
+                }
+            };
+            let issue = file.item();
+            let path = roadmap_sync::comments::add(store, &issue.id, &body)
+                .map_err(|m| anyhow::anyhow!("nothing added to issue {}: {m}", issue.id))?;
+            writeln!(
+                out,
+                "comment added to issue {} ({}); `roadmap sync push` posts it",
+                issue.id,
+                path.display()
+            )?;
+        }
     }
     Ok(())
 }
 
-async fn set_status(store: &Store, id: &str, status: Status, out: &mut impl Write) -> Result<()> {
+async fn set_status(
+    store: &Store,
+    id: &str,
+    status: Status,
+    reason: Option<roadmap_model::CloseReason>,
+    out: &mut impl Write,
+) -> Result<()> {
     let index = open_index(store).await;
     let mut file = resolve_issue(store, index.as_ref(), id).await?;
     file.item_mut().status = status;
+    file.item_mut().close_reason = reason;
     file.item_mut().updated = Some(now());
     store.save(&mut file)?;
-    writeln!(out, "issue {} is now {status}", file.item().id)?;
+    writeln!(
+        out,
+        "issue {} is now {status}{}",
+        file.item().id,
+        reason.map(|r| format!(" ({r})")).unwrap_or_default()
+    )?;
     Ok(())
 }
 
@@ -414,6 +490,77 @@ pub async fn milestone(store: &Store, cmd: MilestoneCmd, out: &mut impl Write) -
             let f = find_milestone(store, &id)?;
             write!(out, "{}", f.render())?;
         }
+        MilestoneCmd::Edit {
+            id,
+            title,
+            due,
+            description,
+        } => {
+            let mut f = find_milestone(store, &id)?;
+            let old = f.item().title.clone();
+            if let Some(t) = &title {
+                let t = t.trim();
+                if t.is_empty() {
+                    bail!("a milestone title cannot be empty");
+                }
+                if t != old
+                    && store
+                        .load_all::<Milestone>()?
+                        .items
+                        .iter()
+                        .any(|m| m.item().title == t)
+                {
+                    bail!("there is already a milestone titled `{t}`");
+                }
+                f.item_mut().title = t.to_owned();
+            }
+            if let Some(d) = due {
+                f.item_mut().due = match d.as_str() {
+                    "none" | "" => None,
+                    d => Some(Timestamp::parse(d).with_context(|| {
+                        format!("--due {d}: give a date as YYYY-MM-DD, or `none`")
+                    })?),
+                };
+            }
+            if let Some(d) = description {
+                f.item_mut().body = if d.is_empty() {
+                    String::new()
+                } else {
+                    format!("{d}\n")
+                };
+            }
+            f.item_mut().updated = Some(now());
+            let new = f.item().title.clone();
+            store.save(&mut f)?;
+            // Issues name their milestone by title: a rename follows into them, or the next
+            // push would take the old title for a milestone to create.
+            let mut moved = 0;
+            if new != old {
+                for mut i in store.load_all::<Issue>()?.items {
+                    if i.item().milestone.as_deref() == Some(old.as_str()) {
+                        i.item_mut().milestone = Some(new.clone());
+                        store.save(&mut i)?;
+                        moved += 1;
+                    }
+                }
+            }
+            writeln!(
+                out,
+                "milestone {} saved{}",
+                f.item().id,
+                if moved > 0 {
+                    format!(" ({moved} issues now name `{new}`)")
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+        MilestoneCmd::Close { id } => {
+            set_milestone_state(store, &id, roadmap_model::MilestoneState::Closed, out)?;
+        }
+        MilestoneCmd::Reopen { id } => {
+            set_milestone_state(store, &id, roadmap_model::MilestoneState::Open, out)?;
+        }
         MilestoneCmd::Status { title, json } => {
             let Some(index) = open_index(store).await else {
                 bail!("milestone status needs the index, which cannot be opened")
@@ -477,6 +624,29 @@ fn bar(pct: i64) -> String {
         "#".repeat(filled),
         "-".repeat(20 - filled.min(20))
     )
+}
+
+fn set_milestone_state(
+    store: &Store,
+    key: &str,
+    state: roadmap_model::MilestoneState,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut f = find_milestone(store, key)?;
+    if f.item().state == state {
+        writeln!(
+            out,
+            "milestone {} is already {}",
+            f.item().id,
+            state.as_str()
+        )?;
+        return Ok(());
+    }
+    f.item_mut().state = state;
+    f.item_mut().updated = Some(now());
+    store.save(&mut f)?;
+    writeln!(out, "milestone {} is now {}", f.item().id, state.as_str())?;
+    Ok(())
 }
 
 fn find_milestone(store: &Store, key: &str) -> Result<ItemFile<Milestone>> {

@@ -2,7 +2,8 @@
 //!
 //! This binary is thin: it parses arguments, loads configuration, finds the token, calls the
 //! library crates and renders what they return. Only here are the environment read, output
-//! printed and exit codes chosen: 0 ok, 1 failure, 2 usage (3 a partial sync).
+//! printed and exit codes chosen: 0 ok, 1 failure, 2 usage, 3 a partial sync, 4 stopped by a
+//! rate limit (see `sync::exit`).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -10,6 +11,7 @@ mod auth;
 mod config;
 mod json;
 mod local;
+mod origin;
 mod render;
 mod sync;
 
@@ -49,7 +51,8 @@ struct Cli {
 enum Cmd {
     /// Create .roadmap/ in the project folder.
     Init {
-        /// GitHub repository OWNER/NAME to record in the config.
+        /// GitHub repository OWNER/NAME to record in the config (default: the git remote
+        /// `origin`, when it is on github.com).
         #[arg(long)]
         repo: Option<String>,
     },
@@ -237,15 +240,32 @@ pub enum IssueCmd {
         #[command(flatten)]
         fields: IssueFields,
     },
-    /// Mark an issue done.
+    /// Mark an issue done (closed on GitHub by the next push).
+    #[command(
+        after_help = "Examples:\n  roadmap issue close '#12'\n  roadmap issue close 1a2b --reason not-planned"
+    )]
     Close {
-        /// Id or #NUMBER.
+        /// Id (or the start of it) or #NUMBER.
         id: String,
+        /// Why: completed (the default), not-planned or duplicate (GitHub's close reasons).
+        #[arg(long)]
+        reason: Option<roadmap_model::CloseReason>,
     },
     /// Mark an issue todo again.
     Reopen {
         /// Id or #NUMBER.
         id: String,
+    },
+    /// Comment on an issue; the next `roadmap sync push` posts it.
+    #[command(
+        after_help = "Examples:\n  roadmap issue comment '#12' -m 'Fixed in 1a2b3c'\n  roadmap issue comment 1a2b          # write it in $EDITOR"
+    )]
+    Comment {
+        /// Id (or the start of it) or #NUMBER.
+        id: String,
+        /// The comment (default: written in $VISUAL / $EDITOR).
+        #[arg(short, long)]
+        message: Option<String>,
     },
 }
 
@@ -281,6 +301,34 @@ pub enum MilestoneCmd {
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Change a milestone's title, due date or description (a new title is carried to its
+    /// issues).
+    #[command(
+        after_help = "Examples:\n  roadmap milestone edit v1.0 --due 2027-03-31\n  roadmap milestone edit v1.0 --title 'v1.0 (LTS)' --due none"
+    )]
+    Edit {
+        /// Id, title or #NUMBER.
+        id: String,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        /// New due date (YYYY-MM-DD), or `none` to clear it.
+        #[arg(long)]
+        due: Option<String>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Close a milestone (the next push closes it on GitHub).
+    Close {
+        /// Id, title or #NUMBER.
+        id: String,
+    },
+    /// Open a closed milestone again.
+    Reopen {
+        /// Id, title or #NUMBER.
+        id: String,
     },
 }
 
@@ -376,6 +424,11 @@ fn main() -> ExitCode {
                         == Some(std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
+            }
+            // A stop already says what happened and what to do, in one line.
+            if let Some(s) = e.downcast_ref::<sync::Stop>() {
+                eprintln!("error: {s}");
+                return ExitCode::from(s.code);
             }
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -474,11 +527,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let root = project_root(dir)?;
             let mut config =
                 String::from("# roadmap project settings; see `roadmap config show`.\n");
+            let origin = origin::of(&root);
+            let repo = repo.or_else(|| {
+                origin
+                    .as_ref()
+                    .filter(|o| o.host == "github.com")
+                    .map(|o| o.repo.clone())
+            });
             if let Some(r) = &repo {
                 config.push_str(&format!("repo = {}\n", toml::Value::String(r.clone())));
             }
             let store = Store::init(&root, &config)?;
             writeln!(out, "initialised {}", store.layout().dir().display())?;
+            match (&repo, &origin) {
+                (Some(r), Some(o)) if o.host == "github.com" && &o.repo == r => {
+                    writeln!(out, "repository {r} (from the git remote origin)")?;
+                }
+                (None, Some(o)) => writeln!(
+                    out,
+                    "the git remote origin is {}/{}: for GitHub Enterprise, run `roadmap config set repo {}` and pass `--api-url https://{}/api/v3`",
+                    o.host, o.repo, o.repo, o.host
+                )?,
+                (None, None) => writeln!(
+                    out,
+                    "no repository yet: `roadmap config set repo OWNER/NAME` before a sync"
+                )?,
+                _ => {}
+            }
             ExitCode::SUCCESS
         }
         Cmd::Issue(cmd) => {
@@ -569,22 +644,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             flags.push(("workers", given.workers.map(|w| w.to_string())));
             flags.push(("batch_size", given.batch_size.map(|w| w.to_string())));
             let config = Config::load(Some(store.layout().dir()), &flags)?;
-            let ok = match cmd {
+            let code = match cmd {
                 Some(SyncCmd::Pull(args)) => sync::pull(&store, &config, &args, &mut out).await?,
                 Some(SyncCmd::Push(args)) => {
                     sync::two_way(&store, &config, &args, true, &mut out).await?
                 }
                 Some(SyncCmd::Status) => {
                     sync::status(&store, &config, &mut out)?;
-                    true
+                    sync::exit::OK
                 }
                 None => sync::two_way(&store, &config, &args, false, &mut out).await?,
             };
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(3)
-            }
+            ExitCode::from(code)
         }
         Cmd::Conflicts(cmd) => {
             let store = open_store(dir)?;

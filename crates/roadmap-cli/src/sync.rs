@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use roadmap_cache::{Cache, CacheOptions};
 use roadmap_github::GitHub;
 use roadmap_index::{Index, IssueQuery};
+use roadmap_model::TrackerError;
 use roadmap_store::Store;
 use roadmap_sync::{
     Mapping, Phase, PullOptions, PullReport, PushOptions, PushReport, SyncEvent, SyncReport,
@@ -280,10 +281,15 @@ pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<
     )?;
     writeln!(
         out,
-        "  API calls       {} ({} answered 304, {} retries)",
+        "  API calls       {} ({} answered 304, {} retries{})",
         api.calls(),
         api.not_modified(),
-        api.retries()
+        api.retries(),
+        if api.retry_time.is_zero() {
+            String::new()
+        } else {
+            format!(" after {:.1} s of backoff", api.retry_time.as_secs_f64())
+        }
     )?;
     for (k, v) in &api.endpoints {
         writeln!(
@@ -404,22 +410,123 @@ fn push_options(config: &Config, dry_run: bool) -> PushOptions {
     }
 }
 
+/// Exit codes of a sync (documented in the README and `roadmap --help`).
+pub mod exit {
+    /// Everything synced.
+    pub const OK: u8 = 0;
+    /// Nothing could be done: GitHub unreachable, the token refused, no such repository,
+    /// bad input (one line on stderr says which and what to do).
+    pub const FAILED: u8 = 1;
+    /// Some items synced and some did not (the report lists them); a rerun goes on.
+    pub const PARTIAL: u8 = 3;
+    /// Stopped by a rate limit that outlasts the longest wait: run again after the time
+    /// printed (a full pull resumes where it stopped).
+    pub const RATE_LIMITED: u8 = 4;
+}
+
+/// An error that ends the command with its own exit code; main prints `message` as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Stop {
+    pub code: u8,
+    pub message: String,
+}
+
+/// One line for a tracker error that stopped a run: what happened, on which host, and what
+/// to do about it.
+fn explain(e: &TrackerError, t: &Target, token: bool) -> Option<Stop> {
+    let host = url::Url::parse(&t.api_url).ok().map_or_else(
+        || t.api_url.clone(),
+        |u| match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => t.api_url.clone(),
+        },
+    );
+    let repo = format!("{}/{}", t.owner, t.name);
+    let (code, message) = match e {
+        TrackerError::Unreachable { host, message } => (
+            exit::FAILED,
+            format!(
+                "cannot reach {host}: {message}. Check the API address (--api-url, or api_url in the config), the network and any proxy"
+            ),
+        ),
+        TrackerError::Unauthorized { .. } if token => (
+            exit::FAILED,
+            format!(
+                "{host} refused the token (401 Bad credentials): it is wrong, expired or revoked. Set GITHUB_TOKEN (or GH_TOKEN) to a valid token, or log in again with `gh auth login`"
+            ),
+        ),
+        TrackerError::Unauthorized { .. } => (
+            exit::FAILED,
+            format!(
+                "{host} requires a token (401) and none was found. Set GITHUB_TOKEN (or GH_TOKEN), or log in with `gh auth login`"
+            ),
+        ),
+        TrackerError::NotFound { .. } => (
+            exit::FAILED,
+            format!(
+                "{repo} was not found on {host}, or the token cannot see it. Check the repository (--repo, or repo in the config){}",
+                if token {
+                    " and that the token may read it"
+                } else {
+                    "; a private repository needs a token (GITHUB_TOKEN)"
+                }
+            ),
+        ),
+        TrackerError::RateLimited { retry_at, .. } => (
+            exit::RATE_LIMITED,
+            format!(
+                "{host}: rate limited; retry after {} ({retry_at}). A full pull run again then goes on where it stopped",
+                retry_at.0.with_timezone(&chrono::Local).format("%H:%M")
+            ),
+        ),
+        _ => return None,
+    };
+    Some(Stop { code, message })
+}
+
+/// A sync error as the one line main prints (tracker errors explained, others as they are).
+fn stop(e: roadmap_sync::SyncError, t: &Target, token: bool) -> anyhow::Error {
+    match &e {
+        roadmap_sync::SyncError::Tracker(te) => match explain(te, t, token) {
+            Some(s) => s.into(),
+            None => e.into(),
+        },
+        _ => e.into(),
+    }
+}
+
+/// The exit code of a finished run.
+fn code(partial: bool, synced_any: bool, stopped_by: Option<&TrackerError>) -> u8 {
+    match stopped_by {
+        Some(TrackerError::RateLimited { .. }) => exit::RATE_LIMITED,
+        _ if !partial => exit::OK,
+        _ if synced_any => exit::PARTIAL,
+        _ => exit::FAILED,
+    }
+}
+
 pub async fn pull(
     store: &Store,
     config: &Config,
     args: &PullArgs,
     out: &mut impl Write,
-) -> Result<bool> {
+) -> Result<u8> {
     let t = target(config)?;
     let opts = pull_options(config, args);
-    let gh = client(store, config, &t, token(config, &t)?, opts.workers)?;
+    let token = token(config, &t)?;
+    let has_token = token.is_some();
+    let gh = client(store, config, &t, token, opts.workers)?;
     let (index, _) = Index::open(store).await?;
     let progress = Progress::new(args.json);
     let repo = format!("{}/{}", t.owner, t.name);
-    let report = roadmap_sync::pull(&gh, &index, &repo, &opts, &|e| progress.handle(e)).await?;
+    let report = roadmap_sync::pull(&gh, &index, &repo, &opts, &|e| progress.handle(e))
+        .await
+        .map_err(|e| stop(e, &t, has_token))?;
     print_report(out, &report, args.json)?;
     index.close().await;
-    Ok(!report.partial())
+    Ok(code(report.partial(), report.synced_any(), None))
 }
 
 /// `roadmap sync` (pull, merge, push) or, with `push_only`, `roadmap sync push`.
@@ -429,23 +536,34 @@ pub async fn two_way(
     args: &PullArgs,
     push_only: bool,
     out: &mut impl Write,
-) -> Result<bool> {
+) -> Result<u8> {
     let t = target(config)?;
     let pull_opts = pull_options(config, args);
     let push_opts = push_options(config, args.dry_run);
-    let gh = client(store, config, &t, token(config, &t)?, pull_opts.workers)?;
+    let token = token(config, &t)?;
+    let has_token = token.is_some();
+    let gh = client(store, config, &t, token, pull_opts.workers)?;
     let (index, _) = Index::open(store).await?;
     let progress = Progress::new(args.json);
     let repo = format!("{}/{}", t.owner, t.name);
     let events = |e| progress.handle(e);
     let report = if push_only {
-        roadmap_sync::push(&gh, &index, &repo, &push_opts, &events).await?
+        roadmap_sync::push(&gh, &index, &repo, &push_opts, &events).await
     } else {
-        roadmap_sync::sync(&gh, &index, &repo, &pull_opts, &push_opts, &events).await?
-    };
+        roadmap_sync::sync(&gh, &index, &repo, &pull_opts, &push_opts, &events).await
+    }
+    .map_err(|e| stop(e, &t, has_token))?;
     index.close().await;
+    let stopped_by = report.push.stopped_by.as_ref();
+    // Stopped before anything was done: the reason is the whole story.
+    if let Some(e) = stopped_by
+        && !report.synced_any()
+        && let Some(s) = explain(e, &t, has_token)
+    {
+        return Err(s.into());
+    }
     print_sync_report(out, &report, args.json, gh_spacing(config))?;
-    Ok(!report.partial())
+    Ok(code(report.partial(), report.synced_any(), stopped_by))
 }
 
 fn gh_spacing(config: &Config) -> Duration {

@@ -125,6 +125,9 @@ pub(crate) struct Core {
     metrics: Mutex<TrackerMetrics>,
     /// The token's user, once asked (`GET /user`); `None` inside when there is none.
     pub viewer: tokio::sync::OnceCell<Option<String>>,
+    /// Whether the host has answered once: a host that never did is unreachable (fail at
+    /// once); one that did and then drops a connection had a blip (retry).
+    reached: std::sync::atomic::AtomicBool,
 }
 
 /// Points a write costs against the secondary per-minute limit (GitHub's documentation).
@@ -186,6 +189,7 @@ impl Core {
             budget: Mutex::new(Budget::default()),
             metrics: Mutex::new(TrackerMetrics::default()),
             viewer: tokio::sync::OnceCell::new(),
+            reached: std::sync::atomic::AtomicBool::new(false),
             settings,
             cache,
         }
@@ -224,6 +228,24 @@ impl Core {
     async fn wait(&self, d: Duration) {
         self.account_wait(d);
         tokio::time::sleep(d).await;
+    }
+
+    /// The pause before a retry: a failure's, not a limit's, so not counted as a wait.
+    async fn back_off(&self, d: Duration) {
+        self.metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retry_time += d;
+        tokio::time::sleep(d).await;
+    }
+
+    /// `host[:port]` of the API, as a person would type it.
+    fn host(&self) -> String {
+        let host = self.base.host_str().unwrap_or("the API host");
+        match self.base.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        }
     }
 
     /// The path and query octocrab should request for an absolute URL on our host; links on
@@ -450,8 +472,24 @@ impl Core {
                     m.retries += 1;
                 }
             });
+            // A host that never answered and cannot be connected to (refused, no such host, a
+            // failed TLS handshake) will not answer on a retry: say so at once.
+            if let Err(e) = &outcome
+                && e.connect
+                && !self.reached.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                return Err(Failure {
+                    error: TrackerError::Unreachable {
+                        host: self.host(),
+                        message: e.message.clone(),
+                    },
+                    ambiguous: false,
+                });
+            }
             // Transport failures and 5xx: retried with backoff when idempotent; for a create
             // the outcome is ambiguous (the server may have acted) and the caller reconciles.
+            // A failed connection sent nothing: it is retried whatever the method.
+            let unsent = matches!(&outcome, Err(e) if e.connect);
             let transient = match &outcome {
                 Err(e) if e.retry => Some(e.message.clone()),
                 Err(_) => None,
@@ -461,14 +499,16 @@ impl Core {
                 Ok(_) => None,
             };
             if let Ok(r) = &outcome {
+                self.reached
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 self.record_budget(&r.headers);
             }
             if let Some(message) = transient {
-                tracing::debug!(%endpoint, attempt, %message, "transient failure");
-                if idempotent && attempt < self.settings.retry.max_retries {
+                tracing::debug!(%endpoint, attempt, %message, "transient failure; retrying");
+                if (idempotent || unsent) && attempt < self.settings.retry.max_retries {
                     let d = self.backoff(attempt);
                     attempt += 1;
-                    self.wait(d).await;
+                    self.back_off(d).await;
                     continue;
                 }
                 return Err(Failure {
@@ -476,7 +516,7 @@ impl Core {
                         what: what.into(),
                         message,
                     },
-                    ambiguous: !idempotent,
+                    ambiguous: !idempotent && !unsent,
                 });
             }
             let resp = match outcome {
@@ -649,6 +689,7 @@ impl Core {
         let transient = |message: String| ExchangeError {
             message,
             retry: true,
+            connect: false,
         };
         let max = self.settings.max_body_bytes;
         let fut = async {
@@ -670,7 +711,7 @@ impl Core {
                 .octo
                 .execute(req)
                 .await
-                .map_err(|e| transient(short(&e)))?;
+                .map_err(|e| transport_failure(&e))?;
             let (parts, body) = resp.into_parts();
             let declared = parts
                 .headers
@@ -683,6 +724,7 @@ impl Core {
                     max / (1024 * 1024)
                 ),
                 retry: false,
+                connect: false,
             };
             if declared.is_some_and(|len| len > max) {
                 return Err(too_large());
@@ -717,16 +759,65 @@ impl Core {
     }
 }
 
-fn short(e: &octocrab::Error) -> String {
+/// Classifies a failure of the HTTP stack. A failed connection (refused, no such host, a
+/// failed TLS handshake, a connect timeout) sent nothing and gets a short reason a person can
+/// act on; anything else (a connection lost mid-exchange) keeps the causes' first lines.
+fn transport_failure(e: &octocrab::Error) -> ExchangeError {
+    let chain = || std::iter::successors(Some(e as &dyn std::error::Error), |x| x.source());
+    let connect = chain().any(|x| {
+        x.downcast_ref::<hyper_util::client::legacy::Error>()
+            .is_some_and(hyper_util::client::legacy::Error::is_connect)
+    });
     // octocrab's Display can carry backtraces; keep the first line of each cause.
-    first_line(e)
+    let text = first_line(e);
+    if !connect {
+        return ExchangeError {
+            message: text,
+            retry: true,
+            connect: false,
+        };
+    }
+    // An `io::Error`'s `source()` skips the error it wraps: TLS failures are io errors
+    // wrapping io errors wrapping rustls's, so each wrapper is opened with `get_ref`.
+    let tls = chain().find_map(|x| {
+        let mut at: &(dyn std::error::Error + 'static) = x;
+        loop {
+            if let Some(t) = at.downcast_ref::<rustls::Error>() {
+                return Some(t.clone());
+            }
+            at = at.downcast_ref::<std::io::Error>()?.get_ref()?;
+        }
+    });
+    let io = chain().find_map(|x| x.downcast_ref::<std::io::Error>().map(std::io::Error::kind));
+    let message = if let Some(t) = tls {
+        format!("the TLS handshake failed ({t})")
+    } else if text.contains("dns error") {
+        let why = text.rsplit(": ").next().unwrap_or("unknown");
+        format!("no such host ({why})")
+    } else {
+        match io {
+            Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_owned(),
+            Some(std::io::ErrorKind::TimedOut) => "the connection timed out".to_owned(),
+            _ => text
+                .rsplit_once("client error (Connect): ")
+                .map_or(text.as_str(), |(_, r)| r)
+                .to_owned(),
+        }
+    };
+    ExchangeError {
+        message,
+        retry: true,
+        connect: true,
+    }
 }
 
-/// A transport failure: retried when `retry` (connection lost, timeout, truncated body).
+/// A transport failure: retried when `retry` (connection lost, timeout, truncated body);
+/// `connect`: no connection was made, so nothing was sent.
 #[derive(Debug)]
 pub(crate) struct ExchangeError {
     message: String,
     retry: bool,
+    connect: bool,
 }
 
 fn first_line(e: &dyn std::error::Error) -> String {

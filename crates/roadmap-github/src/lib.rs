@@ -641,6 +641,7 @@ impl Tracker for GitHub {
                 skip_prs: true,
                 listing: format!("{}/issues?state=all&sort=updated", self.repo_path),
                 total,
+                last_round: opts.last_round.clone(),
             };
             return windows::windowed(self.clone(), spec, resume);
         }
@@ -690,6 +691,7 @@ impl Tracker for GitHub {
                 skip_prs: false,
                 listing: format!("{}/issues/comments?sort=updated", self.repo_path),
                 total: None,
+                last_round: opts.last_round.clone(),
             };
             return windows::windowed(self.clone(), spec, resume);
         }
@@ -903,7 +905,7 @@ impl Tracker for GitHub {
                 });
             }
             if let Some(d) = p.due_on {
-                body["due_on"] = json!(due_on(d));
+                body["due_on"] = d.map_or(Value::Null, |d| json!(due_on(d)));
             }
             let path = format!("{}/milestones/{number}", self.repo_path);
             let v = self

@@ -63,6 +63,8 @@ pub(crate) struct Spec<T> {
     pub listing: String,
     /// A search URL whose `total_count` is the number of items, if there is one.
     pub total: Option<String>,
+    /// Called once what is left fits in one round of requests.
+    pub last_round: roadmap_model::Hook,
 }
 
 impl<T> Spec<T> {
@@ -152,6 +154,18 @@ struct Run<T> {
 impl<T: Keyed + Send + 'static> Run<T> {
     fn active(&self) -> usize {
         self.wins.iter().flatten().count()
+    }
+
+    /// Whether what is left is expected to fit in one round of requests: a page per worker
+    /// at most (a window of unknown density counts as one page).
+    fn last_round(&self) -> bool {
+        let pages: f64 = self
+            .wins
+            .iter()
+            .flatten()
+            .map(|w| (w.work(self.newest) / 100.0).ceil().max(1.0))
+            .sum();
+        pages <= self.workers as f64
     }
 
     fn snapshot(&self) -> Resume {
@@ -449,7 +463,12 @@ async fn drive<T: Keyed + Send + 'static>(
             run.balance();
         }
     }
+    let mut hooked = false;
     loop {
+        if !hooked && run.last_round() {
+            spec.last_round.call();
+            hooked = true;
+        }
         let idle: Vec<usize> = run
             .wins
             .iter()

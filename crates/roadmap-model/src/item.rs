@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::text::TextForm;
-use crate::values::{ItemId, Priority, Status, Timestamp};
+use crate::values::{CloseReason, ItemId, Priority, Status, Timestamp};
 
 /// Where a synced item lives on GitHub, and the remote state it was last synced from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -54,6 +54,9 @@ pub struct Issue {
     /// Workflow status.
     #[serde(default = "default_status")]
     pub status: Status,
+    /// Why a done issue was closed, when not simply completed (`not-planned`, `duplicate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_reason: Option<CloseReason>,
     /// Urgency.
     #[serde(default = "default_priority")]
     pub priority: Priority,
@@ -106,6 +109,7 @@ impl Issue {
             id,
             title: title.into(),
             status: Status::Todo,
+            close_reason: None,
             priority: Priority::Medium,
             labels: Vec::new(),
             assignees: Vec::new(),

@@ -12,10 +12,10 @@ mod values;
 pub use item::{Comment, Issue, Label, Milestone, MilestoneState, RemoteRef, Roadmap};
 pub use text::TextForm;
 pub use tracker::{
-    EndpointMetrics, ListOptions, ListStats, Page, RemoteComment, RemoteIssue, RemoteLabel,
+    EndpointMetrics, Hook, ListOptions, ListStats, Page, RemoteComment, RemoteIssue, RemoteLabel,
     RemoteMilestone, RemoteState, Resume, Split, TrackerError, TrackerMetrics, Window,
 };
 pub use tracker::{
     IssuePatch, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Tracker,
 };
-pub use values::{ItemId, ParseValueError, Priority, Status, Timestamp};
+pub use values::{CloseReason, ItemId, ParseValueError, Priority, Status, Timestamp};

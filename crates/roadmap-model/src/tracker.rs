@@ -152,6 +152,48 @@ pub struct ListOptions {
     pub since: Option<Timestamp>,
     /// Whether to list the whole key space as parallel windows (full listings only).
     pub split: Split,
+    /// Called once, when what is left of a split listing fits in one round of requests (or
+    /// when it ends): the moment to start the next listing, so that it runs beside the last
+    /// pages without competing with the rest.
+    pub last_round: Hook,
+}
+
+/// A callback a listing calls at most once (see [`ListOptions::last_round`]).
+#[derive(Clone, Default)]
+pub struct Hook(Option<std::sync::Arc<dyn Fn() + Send + Sync>>);
+
+impl Hook {
+    /// A hook calling `f`.
+    pub fn new(f: impl Fn() + Send + Sync + 'static) -> Self {
+        Hook(Some(std::sync::Arc::new(f)))
+    }
+
+    /// Calls it, if there is one.
+    pub fn call(&self) {
+        if let Some(f) = &self.0 {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Hook(set)"
+        } else {
+            "Hook(none)"
+        })
+    }
+}
+
+impl PartialEq for Hook {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 /// How a full listing is walked.
@@ -261,8 +303,8 @@ pub struct MilestonePatch {
     pub description: Option<String>,
     /// Open or closed.
     pub state: Option<RemoteState>,
-    /// Due date.
-    pub due_on: Option<Timestamp>,
+    /// Due date: `Some(None)` clears it.
+    pub due_on: Option<Option<Timestamp>>,
 }
 
 /// Fields of a new label.
@@ -337,6 +379,15 @@ pub enum TrackerError {
         /// The tracker's message with the offending fields.
         message: String,
     },
+    /// The host could not be reached at all: connection refused, no such host, a TLS
+    /// handshake that failed. Not retried: nothing will change by trying again at once.
+    #[error("cannot reach {host}: {message}")]
+    Unreachable {
+        /// `host[:port]` of the API.
+        host: String,
+        /// Why, in a few words (`connection refused`, `no such host`, `TLS: …`).
+        message: String,
+    },
     /// A failure that retries did not clear (5xx, timeout, reset, truncated body).
     #[error("{what}: transient failure after retries: {message}")]
     Transient {
@@ -389,6 +440,9 @@ pub struct TrackerMetrics {
     /// Total time spent in those waits.
     #[serde(with = "duration_ms")]
     pub wait_time: Duration,
+    /// Time spent backing off before retries (not a limit: a failure, then a pause).
+    #[serde(with = "duration_ms")]
+    pub retry_time: Duration,
     /// Last `x-ratelimit-remaining` seen.
     pub rate_remaining: Option<u64>,
     /// Last `x-ratelimit-limit` seen.

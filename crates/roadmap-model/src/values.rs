@@ -94,6 +94,39 @@ impl Status {
 }
 
 text_enum!(
+    /// Why a done issue was closed (GitHub's `state_reason`).
+    CloseReason, "close reason", {
+        /// Done as asked (GitHub's default).
+        Completed => "completed",
+        /// Closed without doing it: won't fix, out of scope, stale.
+        NotPlanned => "not-planned" | "not_planned" | "wontfix",
+        /// The same as another issue.
+        Duplicate => "duplicate",
+    }
+);
+
+impl CloseReason {
+    /// GitHub's spelling (`state_reason`).
+    pub fn github(self) -> &'static str {
+        match self {
+            CloseReason::Completed => "completed",
+            CloseReason::NotPlanned => "not_planned",
+            CloseReason::Duplicate => "duplicate",
+        }
+    }
+
+    /// What a file records for GitHub's `state_reason` of a closed issue: nothing for the
+    /// default (`completed`, or none given), so that most closed issues carry no extra line.
+    pub fn recorded(github: Option<&str>) -> Option<CloseReason> {
+        match github? {
+            "not_planned" => Some(CloseReason::NotPlanned),
+            "duplicate" => Some(CloseReason::Duplicate),
+            _ => None,
+        }
+    }
+}
+
+text_enum!(
     /// How urgent an issue is.
     Priority, "priority", {
         /// Nice to have.

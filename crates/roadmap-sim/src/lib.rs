@@ -191,6 +191,9 @@ pub struct SimConfig {
     /// Tokens without push access: labels, assignees and milestone they send are dropped
     /// silently, as GitHub does.
     pub no_push_tokens: Vec<String>,
+    /// Tokens GitHub no longer accepts (revoked, expired): every request carrying one is
+    /// answered 401 `Bad credentials`.
+    pub revoked_tokens: Vec<String>,
     /// Which GitHub to play: github.com today (default), page numbers, Enterprise Server.
     pub wire: Wire,
     /// A slow write: an issue or comment created through the API shows in listings only
@@ -292,6 +295,7 @@ pub(crate) struct Shared {
     pub fault_rng: Mutex<rand::rngs::StdRng>,
     pub scripted: Mutex<Vec<ScriptedFault>>,
     pub no_push_tokens: Vec<String>,
+    pub revoked_tokens: Vec<String>,
 }
 
 /// A running simulator; dropping it stops the server.
@@ -335,6 +339,7 @@ impl Simulator {
             fault_rng: Mutex::new(server::rng(config.faults.seed)),
             scripted: Mutex::new(Vec::new()),
             no_push_tokens: config.no_push_tokens.clone(),
+            revoked_tokens: config.revoked_tokens.clone(),
             config: Mutex::new(config),
         });
         let app = axum::Router::new()

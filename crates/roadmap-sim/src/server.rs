@@ -184,6 +184,17 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
         );
     }
 
+    // A revoked or expired token is refused on every route, before any limit.
+    if token
+        .as_ref()
+        .is_some_and(|t| shared.revoked_tokens.contains(t))
+    {
+        let a = Answer::error(StatusCode::UNAUTHORIZED, "Bad credentials");
+        return finish(
+            &shared, &template, a, None, &headers, &key, false, &limits, &wire, false,
+        );
+    }
+
     // A strict server (and many proxies) refuses a repeated singleton field (RFC 9110 §5.3).
     if wire.strict_headers
         && let Some(name) = SINGLETONS

@@ -37,6 +37,27 @@ pub fn read(store: &Store, path: &Path) -> Result<Vec<Comment>, String> {
     })
 }
 
+/// Adds a local comment to an issue's file (sent by the next push); returns the file.
+pub fn add(store: &Store, id: &ItemId, body: &str) -> Result<PathBuf, String> {
+    if let Some(why) = crate::validate::comment_problem(body) {
+        return Err(format!("the comment {why}"));
+    }
+    let p = path(store, id);
+    let mut list = read(store, &p)?;
+    list.push(Comment {
+        id: None,
+        author: String::new(),
+        created: roadmap_model::Timestamp::from_unix(chrono::Utc::now().timestamp()),
+        updated: None,
+        body: body.to_owned(),
+    });
+    let text = serde_saphyr::to_string(&list).map_err(|e| format!("{}: {e}", p.display()))?;
+    store
+        .write_atomic(&p, text.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok(p)
+}
+
 /// Merges remote comments into an issue's file; writes only if something changed. Returns
 /// whether it wrote.
 pub fn merge(store: &Store, id: &ItemId, incoming: &[RemoteComment]) -> Result<bool, String> {

@@ -34,11 +34,14 @@ pub use push::{Planned, PushOptions, PushReport, SyncReport, push, sync};
 pub use state::{LastRun, ProjectLock, STATE_VERSION, SyncState};
 
 /// Whether a tracker error stops the whole run (waiting will not help within it): a rate limit
-/// past the longest wait, or a refused token. Anything else fails one item or one listing.
+/// past the longest wait, a refused token, a host that cannot be reached. Anything else fails
+/// one item or one listing.
 pub(crate) fn stops_run(e: &TrackerError) -> bool {
     matches!(
         e,
-        TrackerError::RateLimited { .. } | TrackerError::Unauthorized { .. }
+        TrackerError::RateLimited { .. }
+            | TrackerError::Unauthorized { .. }
+            | TrackerError::Unreachable { .. }
     )
 }
 
@@ -237,6 +240,10 @@ impl PullReport {
     /// Whether some item failed (the pull is partial).
     pub fn partial(&self) -> bool {
         !self.failures.is_empty()
+    }
+    /// Whether some of the work was done: a listing completed, or files were written.
+    pub fn synced_any(&self) -> bool {
+        !self.resources.is_empty() || self.files_written > 0
     }
     /// Items received, all resources.
     pub fn items(&self) -> u64 {

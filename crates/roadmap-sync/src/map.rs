@@ -65,6 +65,8 @@ pub struct RemoteShape {
     pub body: String,
     /// Open or closed.
     pub state: RemoteState,
+    /// Why it is closed, in GitHub's spelling (`completed`, `not_planned`); `None` when open.
+    pub state_reason: Option<&'static str>,
     /// Label names: the issue's own, then the mapped ones.
     pub labels: Vec<String>,
     /// Assignee logins.
@@ -156,6 +158,12 @@ impl Mapping {
             } else {
                 RemoteState::Open
             },
+            state_reason: (issue.status == Status::Done).then(|| {
+                issue
+                    .close_reason
+                    .unwrap_or(roadmap_model::CloseReason::Completed)
+                    .github()
+            }),
             labels,
             assignees: issue.assignees.clone(),
             milestone: issue.milestone.clone(),
@@ -214,6 +222,12 @@ impl Mapping {
             // Status does not travel: keep a local in-progress/blocked/review.
             _ if issue.status != Status::Done => issue.status,
             _ => Status::Todo,
+        };
+        issue.close_reason = match remote.state {
+            RemoteState::Closed => {
+                roadmap_model::CloseReason::recorded(remote.state_reason.as_deref())
+            }
+            _ => None,
         };
         if self.priority_prefix.is_some() {
             issue.priority = priority.as_ref().map_or(Priority::Medium, |x| x.0);
@@ -362,6 +376,11 @@ pub fn fingerprint(issue: &Issue) -> String {
         (
             "blocks",
             Some(issue.blocks.join("\u{1f}")).filter(|s| !s.is_empty()),
+        ),
+        // Only when given: files from before the field keep their fingerprints.
+        (
+            "close_reason",
+            issue.close_reason.map(|r| r.as_str().to_owned()),
         ),
     ];
     for (k, v) in extra {

@@ -160,6 +160,13 @@ pub fn merge3(base: Option<&Issue>, ours: &Issue, theirs: &Issue, prefer: Option
         ours,
         theirs,
     );
+    out.close_reason = m.scalar(
+        "close_reason",
+        |i| &i.close_reason,
+        |r| r.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+        ours,
+        theirs,
+    );
     out.priority = m.scalar(
         "priority",
         |i| &i.priority,

@@ -97,12 +97,23 @@ pub(crate) async fn pull_locked(
         state.watermarks.get("comments").copied()
     };
     let prefetch = !full;
+    // The full comment listing starts once what is left of the issue listing fits in one
+    // round of requests (the listing says so), or once it is fetched: `Some(true)` then, or
+    // `Some(false)` when it failed. Started earlier, the two listings would share the
+    // workers, and the comment pages read ahead by a pull interrupted among the issues would
+    // be read again by the next run.
+    let fetched = Arc::new(tokio::sync::watch::channel(None::<bool>).0);
+    let mut fetched_rx = fetched.subscribe();
     // A full listing split in windows starts at once, while milestones and labels are read
     // (its pages wait, bounded, until they are applied).
     let mut full_issues = (full && opts.issues).then(|| {
+        let go = fetched.clone();
         tracker.list_issues(ListOptions {
             since: None,
             split: split_for(&store, "issues", &mut report),
+            last_round: roadmap_model::Hook::new(move || {
+                go.send_replace(Some(true));
+            }),
         })
     });
     // A full comment listing waits until every issue page is fetched (see below).
@@ -198,17 +209,16 @@ pub(crate) async fn pull_locked(
                 None
             })
         };
-        // The full comment listing starts once the issue listing has fetched its last page,
-        // while its files are still being written: started earlier, the two would share the
-        // workers, and the comment pages read ahead by a pull interrupted among the issues
-        // would be read again by the next run.
-        let (fetched, mut fetched_rx) = tokio::sync::watch::channel(false);
         let start_comments = async {
-            match fetched_rx.wait_for(|f| *f).await {
-                Ok(_) => comments_split
-                    .take()
-                    .map(|split| tracker.list_comments(ListOptions { since: None, split })),
-                Err(_) => None,
+            match fetched_rx.wait_for(Option::is_some).await {
+                Ok(go) if *go == Some(true) => comments_split.take().map(|split| {
+                    tracker.list_comments(ListOptions {
+                        since: None,
+                        split,
+                        ..ListOptions::default()
+                    })
+                }),
+                _ => None,
             }
         };
         let issues = async {
@@ -226,7 +236,14 @@ pub(crate) async fn pull_locked(
                 events,
             )
             .await;
-            drop(fetched);
+            let outcome = r.is_ok();
+            fetched.send_if_modified(|v| {
+                let unset = v.is_none();
+                if unset {
+                    *v = Some(outcome);
+                }
+                unset
+            });
             r
         };
         let (listed, started) = tokio::join!(issues, start_comments);
@@ -255,6 +272,7 @@ pub(crate) async fn pull_locked(
                 None => tracker.list_comments(ListOptions {
                     since: comment_since,
                     split: comments_split.take().unwrap_or_default(),
+                    ..ListOptions::default()
                 }),
             },
         };
@@ -335,8 +353,11 @@ fn note_listing_failure(
         what: format!("{what} listing"),
         reason: e.to_string(),
     });
-    if crate::stops_run(&e) {
-        *fatal = Some(e);
+    // Every listing is the repository's: one that is not found means the repository is not
+    // (or the token cannot see it), and every other listing will say the same.
+    if crate::stops_run(&e) || matches!(e, TrackerError::NotFound { .. }) {
+        // The first reason stands: later listings fail for the same one.
+        fatal.get_or_insert(e);
     }
 }
 
@@ -353,6 +374,7 @@ pub(crate) fn diff(a: &TrackerMetrics, b: &TrackerMetrics) -> TrackerMetrics {
     out.endpoints.retain(|_, v| v.calls > 0);
     out.waits = b.waits.saturating_sub(a.waits);
     out.wait_time = b.wait_time.saturating_sub(a.wait_time);
+    out.retry_time = b.retry_time.saturating_sub(a.retry_time);
     out
 }
 
@@ -622,7 +644,7 @@ async fn pull_issues(
     titles: Arc<HashMap<u64, String>>,
     report: &mut PullReport,
     seen: &mut HashSet<u64>,
-    fetched: &tokio::sync::watch::Sender<bool>,
+    fetched: &tokio::sync::watch::Sender<Option<bool>>,
     events: Events<'_>,
 ) -> Result<Option<Timestamp>, TrackerError> {
     let numbers = index.issue_numbers().await.map_err(index_failure)?;
@@ -654,7 +676,7 @@ async fn pull_issues(
     let files = async {
         let listed = loop {
             let Some(page) = pages.next().await else {
-                fetched.send_replace(true);
+                fetched.send_replace(Some(true));
                 break Ok(());
             };
             let mut page = match page {
@@ -664,7 +686,7 @@ async fn pull_issues(
             let resume = page.resume.take();
             if resume.as_ref().is_some_and(|r| r.windows.is_empty()) {
                 // The last page of a split listing: nothing more will be fetched.
-                fetched.send_replace(true);
+                fetched.send_replace(Some(true));
             }
             let total = match &resume {
                 Some(r) => r.total,

@@ -95,12 +95,19 @@ pub struct PushReport {
     pub api: roadmap_model::TrackerMetrics,
     /// Why the push stopped early (a rate limit or a refused token), if it did.
     pub stopped: Option<String>,
+    /// The error that stopped it, classified.
+    #[serde(skip)]
+    pub stopped_by: Option<TrackerError>,
 }
 
 impl PushReport {
     /// Whether something was left undone.
     pub fn partial(&self) -> bool {
         !self.failures.is_empty() || self.stopped.is_some()
+    }
+    /// Whether something was written to GitHub or to the files.
+    pub fn synced_any(&self) -> bool {
+        self.writes > 0 || self.files_written > 0
     }
 }
 
@@ -117,6 +124,10 @@ impl SyncReport {
     /// Whether something was left undone.
     pub fn partial(&self) -> bool {
         self.pull.partial() || self.push.partial()
+    }
+    /// Whether some of the work was done, either way.
+    pub fn synced_any(&self) -> bool {
+        self.pull.synced_any() || self.push.synced_any()
     }
 }
 
@@ -370,6 +381,7 @@ impl Pusher<'_> {
         self.report.pending += 1;
         if crate::stops_run(e) {
             self.report.stopped = Some(e.to_string());
+            self.report.stopped_by = Some(e.clone());
             return Err(());
         }
         self.report.failures.push(ItemFailure {
@@ -756,7 +768,7 @@ fn milestone_patch(
     // Dates compare as calendar dates: GitHub keeps a date, not an instant.
     let day = |d: Option<roadmap_model::Timestamp>| d.map(|t| t.0.date_naive());
     if base.as_ref().is_none_or(|b| day(b.due) != day(m.due)) {
-        patch.due_on = m.due;
+        patch.due_on = Some(m.due);
         fields.push("due");
     }
     (patch, fields)
@@ -783,11 +795,10 @@ fn patch_between(
         patch.body = Some(ours.body.clone());
         fields.push("body");
     }
-    if base.is_none_or(|b| b.state != ours.state) {
+    // A closed issue whose reason changed (completed -> not planned) is closed again with it.
+    if base.is_none_or(|b| b.state != ours.state || b.state_reason != ours.state_reason) {
         patch.state = Some(ours.state);
-        if ours.state == RemoteState::Closed {
-            patch.state_reason = Some("completed".into());
-        }
+        patch.state_reason = ours.state_reason.map(str::to_owned);
         fields.push("state");
     }
     if base.is_none_or(|b| set(&b.labels) != set(&ours.labels)) {
@@ -929,7 +940,7 @@ async fn create_issue(
     if shape.state == RemoteState::Closed {
         let close = IssuePatch {
             state: Some(RemoteState::Closed),
-            state_reason: Some("completed".into()),
+            state_reason: shape.state_reason.map(str::to_owned),
             ..IssuePatch::default()
         };
         match p.tracker.update_issue(r.number, close).await {

@@ -46,6 +46,20 @@ pub fn issue_problems(issue: &Issue) -> Vec<String> {
     out
 }
 
+/// Why a comment with this body must not be sent, if it must not.
+pub fn comment_problem(body: &str) -> Option<String> {
+    let chars = body.chars().count();
+    if body.trim().is_empty() {
+        Some("is empty, which GitHub refuses".to_owned())
+    } else if chars > MAX_BODY_CHARS {
+        Some(format!(
+            "has {chars} characters, over GitHub's {MAX_BODY_CHARS}; shorten it or split it"
+        ))
+    } else {
+        None
+    }
+}
+
 /// Why GitHub would refuse a label named `name`, if it would.
 pub fn label_problem(name: &str) -> Option<String> {
     if name.trim().is_empty() {

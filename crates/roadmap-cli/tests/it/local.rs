@@ -156,3 +156,74 @@ fn config_layers_say_where_values_come_from_and_reject_bad_keys() {
         "{err}"
     );
 }
+
+#[test]
+fn init_takes_the_repository_from_the_git_remote_without_running_git() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::create_dir(p.join(".git")).unwrap();
+    // A hostile config: were git run here, it would run this program.
+    std::fs::write(
+        p.join(".git/config"),
+        "[core]\n\tfsmonitor = touch ran-git-fsmonitor\n[remote \"origin\"]\n\turl = git@github.com:octo/from-remote.git\n",
+    )
+    .unwrap();
+    let out = ok(p, &["init"]);
+    assert!(
+        out.contains("repository octo/from-remote (from the git remote origin)"),
+        "{out}"
+    );
+    let config = std::fs::read_to_string(p.join(".roadmap/config.toml")).unwrap();
+    assert!(config.contains("repo = \"octo/from-remote\""), "{config}");
+    assert!(!p.join("ran-git-fsmonitor").exists());
+
+    // --repo wins; a remote on another host is named, not recorded.
+    let d = tempfile::tempdir().unwrap();
+    let q = d.path();
+    std::fs::create_dir(q.join(".git")).unwrap();
+    std::fs::write(
+        q.join(".git/config"),
+        "[remote \"origin\"]\n\turl = https://ghe.example.com/team/app.git\n",
+    )
+    .unwrap();
+    let out = ok(q, &["init"]);
+    assert!(out.contains("ghe.example.com/team/app"), "{out}");
+    let config = std::fs::read_to_string(q.join(".roadmap/config.toml")).unwrap();
+    assert!(!config.contains("repo ="), "{config}");
+    let r = tempfile::tempdir().unwrap();
+    std::fs::create_dir(r.path().join(".git")).unwrap();
+    std::fs::write(
+        r.path().join(".git/config"),
+        "[remote \"origin\"]\n\turl = git@github.com:octo/other.git\n",
+    )
+    .unwrap();
+    ok(r.path(), &["init", "--repo", "octo/given"]);
+    let config = std::fs::read_to_string(r.path().join(".roadmap/config.toml")).unwrap();
+    assert!(config.contains("repo = \"octo/given\""), "{config}");
+}
+
+#[test]
+fn an_id_prefix_finds_its_issue_or_names_the_candidates() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let id = created_id(&ok(p, &["issue", "create", "Found by a prefix"]));
+    let shown = ok(p, &["issue", "show", &id[..4], "--json"]);
+    assert!(shown.contains("Found by a prefix"), "{shown}");
+    for twin in ["abcd1111", "abcd2222"] {
+        std::fs::write(
+            p.join(format!(".roadmap/issues/{twin}.md")),
+            format!("---\nid: {twin}\ntitle: twin {twin}\n---\n"),
+        )
+        .unwrap();
+    }
+    let out = roadmap(p, &["issue", "show", "abcd"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("start of 2 issue ids (abcd1111, abcd2222)"),
+        "{err}"
+    );
+    let shown = ok(p, &["issue", "show", "abcd2", "--json"]);
+    assert!(shown.contains("twin abcd2222"), "{shown}");
+}

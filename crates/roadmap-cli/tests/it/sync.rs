@@ -533,3 +533,278 @@ fn a_mistyped_milestone_or_an_over_long_body_is_refused_before_anything_is_sent(
         "{posts:?}"
     );
 }
+
+/// Runs `roadmap ARGS` in `p` with `token`; returns (exit code, stdout, stderr lines that are
+/// not progress).
+fn attempt(p: &std::path::Path, token: Option<&str>, args: &[&str]) -> (i32, String, Vec<String>) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roadmap"));
+    c.args(args)
+        .current_dir(p)
+        .env("ROADMAP_CONFIG", p.join("none.toml"))
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN");
+    if let Some(t) = token {
+        c.env("GITHUB_TOKEN", t);
+    }
+    let out = c.output().unwrap();
+    let lines = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.ends_with(": started") && !l.ends_with(": done"))
+        .map(str::to_owned)
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        lines,
+    )
+}
+
+#[test]
+fn a_host_that_cannot_be_used_ends_in_one_line_naming_it_and_the_fix() {
+    let (_rt, sim) = simulator(|spec| spec.issues = 3);
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed_url = format!("http://127.0.0.1:{closed}");
+    let tls_url = sim.url().replace("http://", "https://");
+    let cases: Vec<(&str, Vec<&str>, &[&str])> = vec![
+        (
+            "refused",
+            vec!["sync", "pull", "--api-url", &closed_url],
+            &["cannot reach 127.0.0.1:", "connection refused", "--api-url"],
+        ),
+        (
+            "no such host",
+            vec!["sync", "pull", "--api-url", "https://no-such-host.invalid"],
+            &["cannot reach no-such-host.invalid", "no such host"],
+        ),
+        (
+            "TLS",
+            vec!["sync", "pull", "--api-url", &tls_url],
+            &["cannot reach 127.0.0.1:", "TLS handshake failed"],
+        ),
+        (
+            "push, refused",
+            vec!["sync", "push", "--api-url", &closed_url],
+            &["cannot reach 127.0.0.1:", "connection refused"],
+        ),
+    ];
+    for (name, args, says) in cases {
+        let (code, stdout, lines) = attempt(p, Some("ghp_unreachable_test"), &args);
+        assert_eq!(code, 1, "{name}: {lines:?}");
+        assert_eq!(lines.len(), 1, "{name}: one line, no report: {lines:?}");
+        assert!(stdout.is_empty(), "{name}: no report: {stdout}");
+        for s in says {
+            assert!(lines[0].contains(s), "{name}: {:?} lacks {s:?}", lines[0]);
+        }
+        assert!(!lines[0].contains("ghp_"), "{name}: the token never shows");
+    }
+}
+
+#[test]
+fn a_refused_token_or_a_missing_repository_ends_in_one_line_with_the_fix() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut spec = roadmap_sim::RepoSpec::new("octo", "demo");
+    spec.issues = 3;
+    let sim = rt
+        .block_on(roadmap_sim::Simulator::start(roadmap_sim::SimConfig {
+            revoked_tokens: vec!["ghp_revoked".into()],
+            ..roadmap_sim::SimConfig::default().repo(spec)
+        }))
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let url = sim.url();
+    let (code, _, lines) = attempt(p, Some("ghp_revoked"), &["sync", "pull", "--api-url", &url]);
+    assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
+    assert!(lines[0].contains("refused the token (401"), "{lines:?}");
+    assert!(lines[0].contains("GITHUB_TOKEN"), "{lines:?}");
+    assert!(!lines[0].contains("ghp_revoked"), "{lines:?}");
+
+    let (code, _, lines) = attempt(
+        p,
+        Some("ghp_fine"),
+        &["sync", "pull", "--api-url", &url, "--repo", "octo/nope"],
+    );
+    assert_eq!((code, lines.len()), (1, 1), "{lines:?}");
+    assert!(
+        lines[0].contains("octo/nope was not found on 127.0.0.1:"),
+        "{lines:?}"
+    );
+    assert!(lines[0].contains("--repo"), "{lines:?}");
+
+    // Some items synced and some not: exit 3, with the report naming the one that failed.
+    let (code, _, _) = attempt(p, Some("ghp_fine"), &["sync", "pull", "--api-url", &url]);
+    assert_eq!(code, 0);
+    sim.edit_issue("octo", "demo", 2, |i| i.title = "broken".into());
+    sim.edit_issue("octo", "demo", 3, |i| i.title = "fine".into());
+    sim.with_world(|w| {
+        let r = w.repos.values_mut().find(|r| r.name == "demo").unwrap();
+        r.mangled.insert(2);
+    });
+    let (code, stdout, _) = attempt(p, Some("ghp_fine"), &["sync", "pull", "--api-url", &url]);
+    assert_eq!(code, 3, "{stdout}");
+    assert!(stdout.contains("#2"), "{stdout}");
+}
+
+#[test]
+fn a_comment_written_with_issue_comment_is_posted_by_the_next_push() {
+    let (_rt, sim) = simulator(|spec| spec.issues = 3);
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let url = sim.url();
+    let (code, _, lines) = attempt(p, Some("ghp_fine"), &["sync", "pull", "--api-url", &url]);
+    assert_eq!(code, 0, "{lines:?}");
+    let out = ok(
+        p,
+        &[
+            "issue",
+            "comment",
+            "#2",
+            "-m",
+            "Fixed in 1a2b3c\r\nno final newline",
+        ],
+    );
+    assert!(out.contains("comment added to issue gh-2"), "{out}");
+    // An empty comment is refused, and nothing is added.
+    let refused = crate::roadmap(p, &["issue", "comment", "#2", "-m", "  "]);
+    assert_eq!(refused.status.code(), Some(1));
+    let (code, stdout, lines) = attempt(p, Some("ghp_fine"), &["sync", "push", "--api-url", &url]);
+    assert_eq!(code, 0, "{stdout} {lines:?}");
+    let posted: Vec<String> = sim.with_world(|w| {
+        let r = w.repos.values().find(|r| r.name == "demo").unwrap();
+        r.comments
+            .values()
+            .filter(|c| c.issue == 2)
+            .map(|c| c.body.clone())
+            .collect()
+    });
+    assert_eq!(
+        posted,
+        vec!["Fixed in 1a2b3c\r\nno final newline".to_owned()]
+    );
+}
+
+#[test]
+fn milestone_edit_close_and_reopen_reach_github_and_a_rename_follows_into_issues() {
+    let (_rt, sim) = simulator(|spec| {
+        spec.issues = 2;
+        spec.milestones = 0;
+    });
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let url = sim.url();
+    let push = |what: &str| {
+        let (code, stdout, lines) =
+            attempt(p, Some("ghp_fine"), &["sync", "push", "--api-url", &url]);
+        assert_eq!(code, 0, "{what}: {stdout} {lines:?}");
+    };
+    let remote = || {
+        sim.with_world(|w| {
+            let r = w.repos.values().find(|r| r.name == "demo").unwrap();
+            r.milestones
+                .values()
+                .find(|m| m.title.starts_with("v1"))
+                .map(|m| (m.title.clone(), m.state.clone(), m.due_on.is_some()))
+        })
+    };
+    ok(p, &["milestone", "create", "v1.0", "--due", "2027-03-31"]);
+    let id = ok(p, &["issue", "create", "In v1", "-m", "v1.0"]);
+    let id = id.split_whitespace().nth(2).unwrap().to_owned();
+    push("create");
+    assert_eq!(remote(), Some(("v1.0".into(), "open".into(), true)));
+
+    let out = ok(
+        p,
+        &[
+            "milestone",
+            "edit",
+            "v1.0",
+            "--title",
+            "v1.0 LTS",
+            "--due",
+            "none",
+        ],
+    );
+    assert!(out.contains("1 issues now name `v1.0 LTS`"), "{out}");
+    let shown = ok(p, &["issue", "show", &id, "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["milestone"], "v1.0 LTS", "{shown}");
+    push("rename");
+    assert_eq!(remote(), Some(("v1.0 LTS".into(), "open".into(), false)));
+    // No second milestone was made from the old title.
+    assert_eq!(
+        sim.with_world(|w| w
+            .repos
+            .values()
+            .find(|r| r.name == "demo")
+            .unwrap()
+            .milestones
+            .len()),
+        1
+    );
+
+    ok(p, &["milestone", "close", "v1.0 LTS"]);
+    push("close");
+    assert_eq!(remote(), Some(("v1.0 LTS".into(), "closed".into(), false)));
+    ok(p, &["milestone", "reopen", "v1.0 LTS"]);
+    push("reopen");
+    assert_eq!(remote(), Some(("v1.0 LTS".into(), "open".into(), false)));
+}
+
+#[test]
+fn a_close_reason_travels_both_ways() {
+    let (_rt, sim) = simulator(|spec| spec.issues = 3);
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let url = sim.url();
+    let sync = |what: &str, verb: &str| {
+        let (code, stdout, lines) =
+            attempt(p, Some("ghp_fine"), &["sync", verb, "--api-url", &url]);
+        assert_eq!(code, 0, "{what}: {stdout} {lines:?}");
+    };
+    let remote = |n: u64| {
+        sim.with_world(|w| {
+            let r = w.repos.values().find(|r| r.name == "demo").unwrap();
+            let i = &r.issues[&n];
+            (i.state.clone(), i.state_reason.clone())
+        })
+    };
+    sync("first pull", "pull");
+    // Open issues to start with.
+    sim.edit_issue("octo", "demo", 1, |i| i.state = "open".into());
+    sim.edit_issue("octo", "demo", 2, |i| i.state = "open".into());
+    sync("pull the opened", "pull");
+    let out = ok(p, &["issue", "close", "#2", "--reason", "not-planned"]);
+    assert!(out.contains("done (not-planned)"), "{out}");
+    sync("push the close", "push");
+    assert_eq!(remote(2), ("closed".into(), Some("not_planned".into())));
+
+    // Closed as a duplicate on GitHub: the file says so; reopened here: GitHub reopens it.
+    sim.edit_issue("octo", "demo", 1, |i| {
+        i.state = "closed".into();
+        i.state_reason = Some("duplicate".into());
+    });
+    sync("pull the duplicate", "pull");
+    let file = std::fs::read_to_string(p.join(".roadmap/issues/gh-1.md")).unwrap();
+    assert!(file.contains("close_reason: duplicate"), "{file}");
+    ok(p, &["issue", "reopen", "#1"]);
+    let file = std::fs::read_to_string(p.join(".roadmap/issues/gh-1.md")).unwrap();
+    assert!(!file.contains("close_reason"), "{file}");
+    sync("push the reopen", "push");
+    assert_eq!(remote(1).0, "open");
+}

@@ -69,7 +69,8 @@ fn issue_calls(sim: &Simulator) -> u64 {
 }
 
 fn comment_calls(sim: &Simulator) -> u64 {
-    sim.metrics().calls("GET /repos/{owner}/{repo}/issues/comments")
+    sim.metrics()
+        .calls("GET /repos/{owner}/{repo}/issues/comments")
 }
 
 /// The local issues by number: (title, closed).
