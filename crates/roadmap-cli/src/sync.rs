@@ -432,18 +432,31 @@ pub struct Stop {
     pub message: String,
 }
 
+/// Who a run talked to, for the line that explains why it stopped.
+struct Peer {
+    /// `host[:port]`, as `auth::host` names it.
+    host: String,
+    /// `OWNER/NAME`.
+    repo: String,
+    /// Whether a token was sent.
+    token: bool,
+}
+
+impl Peer {
+    fn of(config: &Config, t: &Target, token: bool) -> Result<Peer> {
+        Ok(Peer {
+            host: crate::auth::host(config, &t.api_url)?.name,
+            repo: format!("{}/{}", t.owner, t.name),
+            token,
+        })
+    }
+}
+
 /// One line for a tracker error that stopped a run: what happened, on which host, and what
 /// to do about it.
-fn explain(e: &TrackerError, t: &Target, token: bool) -> Option<Stop> {
-    let host = url::Url::parse(&t.api_url).ok().map_or_else(
-        || t.api_url.clone(),
-        |u| match (u.host_str(), u.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_owned(),
-            _ => t.api_url.clone(),
-        },
-    );
-    let repo = format!("{}/{}", t.owner, t.name);
+fn explain(e: &TrackerError, peer: &Peer) -> Option<Stop> {
+    let Peer { host, repo, token } = peer;
+    let token = *token;
     let (code, message) = match e {
         TrackerError::Unreachable { host, message } => (
             exit::FAILED,
@@ -487,9 +500,9 @@ fn explain(e: &TrackerError, t: &Target, token: bool) -> Option<Stop> {
 }
 
 /// A sync error as the one line main prints (tracker errors explained, others as they are).
-fn stop(e: roadmap_sync::SyncError, t: &Target, token: bool) -> anyhow::Error {
+fn stop(e: roadmap_sync::SyncError, peer: &Peer) -> anyhow::Error {
     match &e {
-        roadmap_sync::SyncError::Tracker(te) => match explain(te, t, token) {
+        roadmap_sync::SyncError::Tracker(te) => match explain(te, peer) {
             Some(s) => s.into(),
             None => e.into(),
         },
@@ -516,14 +529,14 @@ pub async fn pull(
     let t = target(config)?;
     let opts = pull_options(config, args);
     let token = token(config, &t)?;
-    let has_token = token.is_some();
+    let peer = Peer::of(config, &t, token.is_some())?;
     let gh = client(store, config, &t, token, opts.workers)?;
     let (index, _) = Index::open(store).await?;
     let progress = Progress::new(args.json);
     let repo = format!("{}/{}", t.owner, t.name);
     let report = roadmap_sync::pull(&gh, &index, &repo, &opts, &|e| progress.handle(e))
         .await
-        .map_err(|e| stop(e, &t, has_token))?;
+        .map_err(|e| stop(e, &peer))?;
     print_report(out, &report, args.json)?;
     index.close().await;
     Ok(code(report.partial(), report.synced_any(), None))
@@ -541,7 +554,7 @@ pub async fn two_way(
     let pull_opts = pull_options(config, args);
     let push_opts = push_options(config, args.dry_run);
     let token = token(config, &t)?;
-    let has_token = token.is_some();
+    let peer = Peer::of(config, &t, token.is_some())?;
     let gh = client(store, config, &t, token, pull_opts.workers)?;
     let (index, _) = Index::open(store).await?;
     let progress = Progress::new(args.json);
@@ -552,13 +565,13 @@ pub async fn two_way(
     } else {
         roadmap_sync::sync(&gh, &index, &repo, &pull_opts, &push_opts, &events).await
     }
-    .map_err(|e| stop(e, &t, has_token))?;
+    .map_err(|e| stop(e, &peer))?;
     index.close().await;
     let stopped_by = report.push.stopped_by.as_ref();
     // Stopped before anything was done: the reason is the whole story.
     if let Some(e) = stopped_by
         && !report.synced_any()
-        && let Some(s) = explain(e, &t, has_token)
+        && let Some(s) = explain(e, &peer)
     {
         return Err(s.into());
     }

@@ -559,6 +559,12 @@ fn attempt(p: &std::path::Path, token: Option<&str>, args: &[&str]) -> (i32, Str
     )
 }
 
+/// `roadmap sync VERB` against `url` with a working token; it must succeed.
+fn sync_ok(p: &std::path::Path, url: &str, verb: &str) {
+    let (code, stdout, lines) = attempt(p, Some("ghp_fine"), &["sync", verb, "--api-url", url]);
+    assert_eq!(code, 0, "sync {verb}: {stdout} {lines:?}");
+}
+
 #[test]
 fn a_host_that_cannot_be_used_ends_in_one_line_naming_it_and_the_fix() {
     let (_rt, sim) = simulator(|spec| spec.issues = 3);
@@ -645,8 +651,7 @@ fn a_refused_token_or_a_missing_repository_ends_in_one_line_with_the_fix() {
     assert!(lines[0].contains("--repo"), "{lines:?}");
 
     // Some items synced and some not: exit 3, with the report naming the one that failed.
-    let (code, _, _) = attempt(p, Some("ghp_fine"), &["sync", "pull", "--api-url", &url]);
-    assert_eq!(code, 0);
+    sync_ok(p, &url, "pull");
     sim.edit_issue("octo", "demo", 2, |i| i.title = "broken".into());
     sim.edit_issue("octo", "demo", 3, |i| i.title = "fine".into());
     sim.with_world(|w| {
@@ -665,8 +670,7 @@ fn a_comment_written_with_issue_comment_is_posted_by_the_next_push() {
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);
     let url = sim.url();
-    let (code, _, lines) = attempt(p, Some("ghp_fine"), &["sync", "pull", "--api-url", &url]);
-    assert_eq!(code, 0, "{lines:?}");
+    sync_ok(p, &url, "pull");
     let out = ok(
         p,
         &[
@@ -681,8 +685,7 @@ fn a_comment_written_with_issue_comment_is_posted_by_the_next_push() {
     // An empty comment is refused, and nothing is added.
     let refused = crate::roadmap(p, &["issue", "comment", "#2", "-m", "  "]);
     assert_eq!(refused.status.code(), Some(1));
-    let (code, stdout, lines) = attempt(p, Some("ghp_fine"), &["sync", "push", "--api-url", &url]);
-    assert_eq!(code, 0, "{stdout} {lines:?}");
+    sync_ok(p, &url, "push");
     let posted: Vec<String> = sim.with_world(|w| {
         let r = w.repos.values().find(|r| r.name == "demo").unwrap();
         r.comments
@@ -707,11 +710,6 @@ fn milestone_edit_close_and_reopen_reach_github_and_a_rename_follows_into_issues
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);
     let url = sim.url();
-    let push = |what: &str| {
-        let (code, stdout, lines) =
-            attempt(p, Some("ghp_fine"), &["sync", "push", "--api-url", &url]);
-        assert_eq!(code, 0, "{what}: {stdout} {lines:?}");
-    };
     let remote = || {
         sim.with_world(|w| {
             let r = w.repos.values().find(|r| r.name == "demo").unwrap();
@@ -724,7 +722,7 @@ fn milestone_edit_close_and_reopen_reach_github_and_a_rename_follows_into_issues
     ok(p, &["milestone", "create", "v1.0", "--due", "2027-03-31"]);
     let id = ok(p, &["issue", "create", "In v1", "-m", "v1.0"]);
     let id = id.split_whitespace().nth(2).unwrap().to_owned();
-    push("create");
+    sync_ok(p, &url, "push");
     assert_eq!(remote(), Some(("v1.0".into(), "open".into(), true)));
 
     let out = ok(
@@ -743,7 +741,7 @@ fn milestone_edit_close_and_reopen_reach_github_and_a_rename_follows_into_issues
     let shown = ok(p, &["issue", "show", &id, "--json"]);
     let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(shown["milestone"], "v1.0 LTS", "{shown}");
-    push("rename");
+    sync_ok(p, &url, "push");
     assert_eq!(remote(), Some(("v1.0 LTS".into(), "open".into(), false)));
     // No second milestone was made from the old title.
     assert_eq!(
@@ -758,10 +756,10 @@ fn milestone_edit_close_and_reopen_reach_github_and_a_rename_follows_into_issues
     );
 
     ok(p, &["milestone", "close", "v1.0 LTS"]);
-    push("close");
+    sync_ok(p, &url, "push");
     assert_eq!(remote(), Some(("v1.0 LTS".into(), "closed".into(), false)));
     ok(p, &["milestone", "reopen", "v1.0 LTS"]);
-    push("reopen");
+    sync_ok(p, &url, "push");
     assert_eq!(remote(), Some(("v1.0 LTS".into(), "open".into(), false)));
 }
 
@@ -772,11 +770,6 @@ fn a_close_reason_travels_both_ways() {
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);
     let url = sim.url();
-    let sync = |what: &str, verb: &str| {
-        let (code, stdout, lines) =
-            attempt(p, Some("ghp_fine"), &["sync", verb, "--api-url", &url]);
-        assert_eq!(code, 0, "{what}: {stdout} {lines:?}");
-    };
     let remote = |n: u64| {
         sim.with_world(|w| {
             let r = w.repos.values().find(|r| r.name == "demo").unwrap();
@@ -784,14 +777,14 @@ fn a_close_reason_travels_both_ways() {
             (i.state.clone(), i.state_reason.clone())
         })
     };
-    sync("first pull", "pull");
+    sync_ok(p, &url, "pull");
     // Open issues to start with.
     sim.edit_issue("octo", "demo", 1, |i| i.state = "open".into());
     sim.edit_issue("octo", "demo", 2, |i| i.state = "open".into());
-    sync("pull the opened", "pull");
+    sync_ok(p, &url, "pull");
     let out = ok(p, &["issue", "close", "#2", "--reason", "not-planned"]);
     assert!(out.contains("done (not-planned)"), "{out}");
-    sync("push the close", "push");
+    sync_ok(p, &url, "push");
     assert_eq!(remote(2), ("closed".into(), Some("not_planned".into())));
 
     // Closed as a duplicate on GitHub: the file says so; reopened here: GitHub reopens it.
@@ -799,12 +792,12 @@ fn a_close_reason_travels_both_ways() {
         i.state = "closed".into();
         i.state_reason = Some("duplicate".into());
     });
-    sync("pull the duplicate", "pull");
+    sync_ok(p, &url, "pull");
     let file = std::fs::read_to_string(p.join(".roadmap/issues/gh-1.md")).unwrap();
     assert!(file.contains("close_reason: duplicate"), "{file}");
     ok(p, &["issue", "reopen", "#1"]);
     let file = std::fs::read_to_string(p.join(".roadmap/issues/gh-1.md")).unwrap();
     assert!(!file.contains("close_reason"), "{file}");
-    sync("push the reopen", "push");
+    sync_ok(p, &url, "push");
     assert_eq!(remote(1).0, "open");
 }
