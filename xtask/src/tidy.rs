@@ -1,5 +1,5 @@
 //! Repository rules checked under `cargo test`: the crate dependency edges match the table in
-//! docs/ARCHITECTURE.md.
+//! docs/ARCHITECTURE.md, every dependency is used, every test file runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -84,6 +84,7 @@ fn dependency_edges_follow_architecture_md() {
         crates.insert(from);
         if kind == "dev" {
             let ok = to == "roadmap-sim" && from != "roadmap-sim"
+                || from == to
                 || from == "roadmap-sync" && (to == "roadmap-github" || to == "roadmap-cache")
                 || allowed.get(from).is_some_and(|a| a.contains(to));
             assert!(
@@ -127,4 +128,105 @@ fn every_workspace_crate_is_described_in_architecture_md() {
             "crate {name} is not in the crate table of docs/ARCHITECTURE.md"
         );
     }
+}
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Normal dependencies a crate's sources never name: a dependency nobody uses still costs
+/// every build. (Names are matched as `name::` or `use name`, which is how every crate here
+/// is used, derive macros and attributes included.)
+#[test]
+fn every_dependency_is_used() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata");
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata json");
+    let mut unused = Vec::new();
+    for p in meta["packages"].as_array().expect("packages") {
+        let name = p["name"].as_str().unwrap_or_default();
+        let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
+        let dir = manifest.parent().expect("crate folder");
+        let mut files = Vec::new();
+        for sub in ["src", "benches", "examples"] {
+            rust_files(&dir.join(sub), &mut files);
+        }
+        let text: String = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+            .collect();
+        for d in p["dependencies"].as_array().into_iter().flatten() {
+            if !d["kind"].is_null() || d["optional"].as_bool() == Some(true) {
+                continue;
+            }
+            let dep = d["rename"]
+                .as_str()
+                .or(d["name"].as_str())
+                .unwrap_or_default()
+                .replace('-', "_");
+            if !text.contains(&format!("{dep}::")) && !text.contains(&format!("use {dep}")) {
+                unused.push(format!("{name} -> {dep}"));
+            }
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "dependencies no source names (remove them from Cargo.toml): {unused:?}"
+    );
+}
+
+/// One integration-test binary per crate (`tests/it/main.rs`), and every file in it declared
+/// as a module: a file left out is a test that never runs.
+#[test]
+fn every_test_file_is_compiled() {
+    let mut forgotten = Vec::new();
+    for entry in std::fs::read_dir(workspace_root().join("crates")).expect("crates/") {
+        let tests = entry.expect("entry").path().join("tests");
+        let Ok(listing) = std::fs::read_dir(&tests) else {
+            continue;
+        };
+        for f in listing.flatten() {
+            let p = f.path();
+            if p.is_file() && p.extension().is_some_and(|x| x == "rs") {
+                forgotten.push(format!("{} (a test binary of its own)", p.display()));
+            }
+        }
+        let main = tests.join("it").join("main.rs");
+        let Ok(text) = std::fs::read_to_string(&main) else {
+            continue;
+        };
+        let mut files = Vec::new();
+        rust_files(&tests.join("it"), &mut files);
+        for f in files {
+            let stem = f
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            if stem != "main" && !text.contains(&format!("mod {stem};")) {
+                forgotten.push(f.display().to_string());
+            }
+        }
+    }
+    assert!(
+        forgotten.is_empty(),
+        "test files that never run: {forgotten:?}"
+    );
 }

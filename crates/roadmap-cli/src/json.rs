@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use roadmap_model::{Issue, Milestone, RemoteRef, Roadmap, Timestamp};
+use roadmap::model::{Issue, Milestone, RemoteRef, Roadmap, Timestamp};
 use serde::Serialize;
 
 /// The GitHub side of an item.

@@ -5,233 +5,42 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use futures::StreamExt;
-use roadmap_index::{Index, IssueQuery, IssueRow, SortKey, StatusFilter};
-use roadmap_model::{Issue, ItemId, Milestone, Priority, Roadmap, Status, Timestamp};
-use roadmap_store::{ItemFile, Kind, Store};
+use roadmap::{
+    CloseReason, Index, Issue, IssueEdit, IssueQuery, ItemFile, ItemId, Milestone, MilestoneEdit,
+    MilestoneState, Priority, Project, Roadmap, SortKey, Status, StatusFilter, Store, Timestamp,
+};
 
 use crate::render::{clip, table};
 use crate::{IssueCmd, IssueFields, MilestoneCmd, RoadmapCmd};
 
-/// Opens the index; if SQLite cannot be used at all, `None` (callers fall back to scanning).
-pub async fn open_index(store: &Store) -> Option<Index> {
-    match Index::open(store).await {
-        Ok((index, report)) => {
-            if let Some(reason) = &report.rebuild_reason
-                && reason != "requested"
-                && report.updated > 0
-            {
-                tracing::info!("index rebuilt: {reason}");
-            }
-            for s in &report.skipped {
-                tracing::warn!("skipped {s}");
-            }
-            Some(index)
-        }
-        Err(e) => {
-            tracing::warn!("the index cannot be used ({e}); reading the files instead");
-            None
-        }
-    }
-}
-
-fn new_id(store: &Store, kind: Kind) -> ItemId {
-    loop {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let seed = nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            ^ u64::from(std::process::id()).rotate_left(17);
-        let id = ItemId::from_entropy(seed);
-        if !store.path_of(kind, &id).exists() {
-            return id;
-        }
-    }
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_unix(chrono::Utc::now().timestamp()).unwrap_or(Timestamp(chrono::Utc::now()))
-}
-
-/// Resolves an id or `#number` to an issue file.
-pub async fn resolve_issue(
-    store: &Store,
-    index: Option<&Index>,
-    key: &str,
-) -> Result<ItemFile<Issue>> {
-    if let Ok(id) = ItemId::new(key) {
-        let path = store.path_of(Kind::Issue, &id);
-        if path.exists() {
-            return Ok(store.load(&path)?);
-        }
-    }
-    if let Some(index) = index {
-        if let Some(path) = index.find_issue(key).await? {
-            return Ok(store.load(&path)?);
-        }
-    } else if let Ok(n) = key.trim_start_matches('#').parse::<u64>() {
-        for f in store.load_all::<Issue>()?.items {
-            if f.item().number() == Some(n) {
-                return Ok(f);
-            }
-        }
-    }
-    // An id prefix (`1a2b` for `1a2b3c4d`), as git takes a commit's: one match, or a clear
-    // error naming the candidates.
-    if !key.starts_with('#') && key.len() >= 2 {
-        let mut matches: Vec<std::path::PathBuf> = store
-            .scan(Kind::Issue)?
-            .into_iter()
-            .map(|(p, _)| p)
-            .filter(|p| {
-                p.file_stem()
-                    .and_then(|s| s.to_str())
-                    .is_some_and(|s| s.starts_with(key))
-            })
-            .collect();
-        match matches.len() {
-            0 => {}
-            1 => return Ok(store.load(&matches.remove(0))?),
-            n => {
-                let names: Vec<String> = matches
-                    .iter()
-                    .take(5)
-                    .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_owned))
-                    .collect();
-                bail!(
-                    "`{key}` is the start of {n} issue ids ({}{}): give more of it",
-                    names.join(", "),
-                    if n > 5 { ", …" } else { "" }
-                );
-            }
-        }
-    }
-    bail!("no issue `{key}` (give its id or the start of it, or #NUMBER on GitHub)")
-}
-
-/// What GitHub would refuse (an empty or over-long title, an over-long body, a bad label
-/// name) is refused here, before it is written, rather than at every push.
-fn check_issue(issue: &Issue) -> Result<()> {
-    let problems = roadmap_sync::validate::issue_problems(issue);
-    if !problems.is_empty() {
-        bail!("the issue {}", problems.join("; it "));
-    }
-    Ok(())
-}
-
-/// The milestone `--milestone` names, by title or id, as the title issues record; a name
-/// that matches none is refused (with the nearest title) unless `--create-milestone` asks for
-/// it, so that a typo never makes a milestone on GitHub.
-fn check_milestone(store: &Store, f: &mut IssueFields) -> Result<()> {
-    let Some(name) = f.milestone.clone().filter(|m| !m.is_empty()) else {
-        return Ok(());
-    };
-    if let Ok(found) = find_milestone(store, &name) {
-        f.milestone = Some(found.item().title.clone());
-        return Ok(());
-    }
-    if f.create_milestone {
-        let mut m = Milestone::new(new_id(store, Kind::Milestone), name);
-        m.created = Some(now());
-        let file = store.create(m)?;
-        tracing::info!("created milestone {}", file.item().id);
-        return Ok(());
-    }
-    let all = store.load_all::<Milestone>()?;
-    let nearest = all
-        .items
-        .iter()
-        .map(|m| m.item().title.as_str())
-        .map(|t| {
-            (
-                strsim::normalized_damerau_levenshtein(&t.to_lowercase(), &name.to_lowercase()),
-                t,
-            )
+impl IssueFields {
+    /// The flags as a typed edit.
+    pub fn to_edit(&self) -> Result<IssueEdit> {
+        Ok(IssueEdit {
+            title: self.title.clone(),
+            status: self.status.as_deref().map(str::parse).transpose()?,
+            priority: self.priority.as_deref().map(str::parse).transpose()?,
+            add_labels: self.label.clone(),
+            remove_labels: self.remove_label.clone(),
+            add_assignees: self.assignee.clone(),
+            remove_assignees: self.remove_assignee.clone(),
+            milestone: self
+                .milestone
+                .clone()
+                .map(|m| Some(m).filter(|m| !m.is_empty())),
+            create_milestone: self.create_milestone,
+            estimate: self.estimate,
+            progress: self.progress,
+            add_depends_on: self.depends_on.clone(),
+            add_blocks: self.blocks.clone(),
+            body: self.body.clone(),
+            ..IssueEdit::default()
         })
-        .filter(|(score, _)| *score >= 0.5)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, t)| format!(" (did you mean `{t}`?)"))
-        .unwrap_or_default();
-    bail!(
-        "no milestone `{name}`{nearest}; create it with `roadmap milestone create {name:?}`, or pass --create-milestone"
-    )
-}
-
-fn apply_fields(issue: &mut Issue, f: &IssueFields) -> Result<()> {
-    if let Some(t) = &f.title {
-        issue.title = t.clone();
     }
-    if let Some(s) = &f.status {
-        issue.status = s.parse()?;
-        if issue.status != Status::Done {
-            issue.close_reason = None;
-        }
-    }
-    if let Some(p) = &f.priority {
-        issue.priority = p.parse()?;
-    }
-    for l in &f.label {
-        if !issue.labels.iter().any(|x| x == l) {
-            issue.labels.push(l.clone());
-        }
-    }
-    issue.labels.retain(|l| !f.remove_label.contains(l));
-    for a in &f.assignee {
-        if !issue.assignees.iter().any(|x| x == a) {
-            issue.assignees.push(a.clone());
-        }
-    }
-    issue.assignees.retain(|a| !f.remove_assignee.contains(a));
-    if let Some(m) = &f.milestone {
-        issue.milestone = if m.is_empty() { None } else { Some(m.clone()) };
-    }
-    if let Some(e) = f.estimate {
-        issue.estimate = Some(e);
-    }
-    if let Some(p) = f.progress {
-        if p > 100 {
-            bail!("--progress must be 0-100, got {p}");
-        }
-        issue.progress = Some(p);
-    }
-    for d in &f.depends_on {
-        if !issue.depends_on.contains(d) {
-            issue.depends_on.push(d.clone());
-        }
-    }
-    for b in &f.blocks {
-        if !issue.blocks.contains(b) {
-            issue.blocks.push(b.clone());
-        }
-    }
-    if let Some(b) = &f.body {
-        issue.body = if b.ends_with('\n') || b.is_empty() {
-            b.clone()
-        } else {
-            format!("{b}\n")
-        };
-    }
-    Ok(())
-}
-
-fn fields_empty(f: &IssueFields) -> bool {
-    f.title.is_none()
-        && f.status.is_none()
-        && f.priority.is_none()
-        && f.label.is_empty()
-        && f.remove_label.is_empty()
-        && f.assignee.is_empty()
-        && f.remove_assignee.is_empty()
-        && f.milestone.is_none()
-        && f.estimate.is_none()
-        && f.progress.is_none()
-        && f.depends_on.is_empty()
-        && f.blocks.is_empty()
-        && f.body.is_none()
 }
 
 pub async fn issue(
-    store: &Store,
+    project: &Project,
     cmd: IssueCmd,
     editor: Option<&str>,
     out: &mut impl Write,
@@ -242,15 +51,7 @@ pub async fn issue(
             fields,
             json,
         } => {
-            let mut fields = fields;
-            check_milestone(store, &mut fields)?;
-            let mut issue = Issue::new(new_id(store, Kind::Issue), new_title);
-            apply_fields(&mut issue, &fields)?;
-            check_issue(&issue)?;
-            let t = now();
-            issue.created = Some(t);
-            issue.updated = Some(t);
-            let file = store.create(issue)?;
+            let file = project.create_issue(&new_title, &fields.to_edit()?)?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&issue_json(&file))?)?;
             } else {
@@ -263,44 +64,25 @@ pub async fn issue(
             }
         }
         IssueCmd::List { filter, json } => {
-            let q = filter.to_query()?;
-            let index = open_index(store).await;
-            let mut rows: Vec<Vec<String>> = Vec::new();
-            let mut json_rows: Vec<IssueRow> = Vec::new();
-            let mut push = |r: IssueRow| {
-                if json {
-                    json_rows.push(r);
-                } else {
-                    rows.push(vec![
-                        r.id,
-                        r.number.map(|n| format!("#{n}")).unwrap_or_default(),
-                        r.status,
-                        r.priority,
-                        r.milestone.unwrap_or_default(),
-                        r.assignees.join(","),
-                        clip(&r.title, 70),
-                    ]);
-                }
-            };
-            match &index {
-                Some(index) => {
-                    let mut stream = index.list_issues(&q);
-                    while let Some(r) = stream.next().await {
-                        push(r?);
-                    }
-                }
-                None => {
-                    let (found, skipped) = roadmap_index::scan_issues(store, &q)?;
-                    for s in skipped {
-                        tracing::warn!("skipped {s}");
-                    }
-                    found.into_iter().for_each(&mut push);
-                }
-            }
+            let rows = project.issues(&filter.to_query()?).await?;
             if json {
-                serde_json::to_writer(&mut *out, &json_rows)?;
+                serde_json::to_writer(&mut *out, &rows)?;
                 writeln!(out)?;
             } else {
+                let rows: Vec<Vec<String>> = rows
+                    .into_iter()
+                    .map(|r| {
+                        vec![
+                            r.id,
+                            r.number.map(|n| format!("#{n}")).unwrap_or_default(),
+                            r.status,
+                            r.priority,
+                            r.milestone.unwrap_or_default(),
+                            r.assignees.join(","),
+                            clip(&r.title, 70),
+                        ]
+                    })
+                    .collect();
                 table(
                     out,
                     &[
@@ -317,46 +99,38 @@ pub async fn issue(
             }
         }
         IssueCmd::Show { id, json } => {
-            let index = open_index(store).await;
-            let file = resolve_issue(store, index.as_ref(), &id).await?;
+            let file = project.find_issue(&id).await?;
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&issue_json(&file))?)?;
             } else {
                 write!(out, "{}", file.render())?;
-                let comments = crate::comments_path(store, file.item());
+                let comments = roadmap::sync::comments::path(project.store(), &file.item().id);
                 if let Ok(text) = fs_err::read_to_string(&comments) {
                     writeln!(out, "\n<!-- comments: {} -->\n{text}", comments.display())?;
                 }
             }
         }
         IssueCmd::Edit { id, fields } => {
-            let index = open_index(store).await;
-            let mut file = resolve_issue(store, index.as_ref(), &id).await?;
-            if fields_empty(&fields) {
+            let edit = fields.to_edit()?;
+            if edit.is_empty() {
+                let file = project.find_issue(&id).await?;
                 edit_in_editor(&file.path, editor)?;
-                let reread: ItemFile<Issue> = store.load(&file.path).with_context(
+                let reread: ItemFile<Issue> = project.store().load(&file.path).with_context(
                     || "the edited file is not valid; fix it and run `roadmap index check`",
                 )?;
                 writeln!(out, "edited issue {}", reread.item().id)?;
             } else {
-                let mut fields = fields;
-                check_milestone(store, &mut fields)?;
-                apply_fields(file.item_mut(), &fields)?;
-                check_issue(file.item())?;
-                file.item_mut().updated = Some(now());
-                store.save(&mut file)?;
+                let file = project.edit_issue(&id, &edit).await?;
                 writeln!(out, "updated issue {}", file.item().id)?;
             }
         }
         IssueCmd::Close { id, reason } => {
-            // `completed` is GitHub's default: recorded as nothing, as pulls record it.
-            let reason = reason.filter(|r| *r != roadmap_model::CloseReason::Completed);
-            set_status(store, &id, Status::Done, reason, out).await?
+            set_status(project, &id, Status::Done, reason, out).await?
         }
-        IssueCmd::Reopen { id } => set_status(store, &id, Status::Todo, None, out).await?,
+        IssueCmd::Reopen { id } => set_status(project, &id, Status::Todo, None, out).await?,
         IssueCmd::Comment { id, message } => {
-            let index = open_index(store).await;
-            let file = resolve_issue(store, index.as_ref(), &id).await?;
+            // Found before the editor opens: a wrong id costs no writing.
+            let file = project.find_issue(&id).await?;
             let body = match message {
                 Some(m) => m,
                 None => {
@@ -371,13 +145,20 @@ pub async fn issue(
                     text.trim_end().to_owned()
                 }
             };
-            let issue = file.item();
-            let path = roadmap_sync::comments::add(store, &issue.id, &body)
-                .map_err(|m| anyhow::anyhow!("nothing added to issue {}: {m}", issue.id))?;
+            let (id, path) = project
+                .comment(file.item().id.as_str(), &body)
+                .await
+                .map_err(|e| match e {
+                    roadmap::Error::Invalid { problems, .. } => anyhow::anyhow!(
+                        "nothing added to issue {}: {}",
+                        file.item().id,
+                        problems.join("; ")
+                    ),
+                    e => e.into(),
+                })?;
             writeln!(
                 out,
-                "comment added to issue {} ({}); `roadmap sync push` posts it",
-                issue.id,
+                "comment added to issue {id} ({}); `roadmap sync push` posts it",
                 path.display()
             )?;
         }
@@ -386,23 +167,23 @@ pub async fn issue(
 }
 
 async fn set_status(
-    store: &Store,
+    project: &Project,
     id: &str,
     status: Status,
-    reason: Option<roadmap_model::CloseReason>,
+    reason: Option<CloseReason>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let index = open_index(store).await;
-    let mut file = resolve_issue(store, index.as_ref(), id).await?;
-    file.item_mut().status = status;
-    file.item_mut().close_reason = reason;
-    file.item_mut().updated = Some(now());
-    store.save(&mut file)?;
+    let file = project
+        .edit_issue(id, &IssueEdit::status(status, reason))
+        .await?;
     writeln!(
         out,
         "issue {} is now {status}{}",
         file.item().id,
-        reason.map(|r| format!(" ({r})")).unwrap_or_default()
+        file.item()
+            .close_reason
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
     )?;
     Ok(())
 }
@@ -430,20 +211,16 @@ pub fn edit_in_editor(path: &Path, editor: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-pub async fn milestone(store: &Store, cmd: MilestoneCmd, out: &mut impl Write) -> Result<()> {
+pub async fn milestone(project: &Project, cmd: MilestoneCmd, out: &mut impl Write) -> Result<()> {
+    let store = project.store();
     match cmd {
         MilestoneCmd::Create {
             title,
             due,
             description,
         } => {
-            let mut m = Milestone::new(new_id(store, Kind::Milestone), title);
-            if let Some(d) = due {
-                m.due = Some(Timestamp::parse(&d)?);
-            }
-            m.created = Some(now());
-            m.body = description.map(|d| format!("{d}\n")).unwrap_or_default();
-            let f = store.create(m)?;
+            let due = due.map(|d| Timestamp::parse(&d)).transpose()?;
+            let f = project.create_milestone(&title, due, description.as_deref())?;
             writeln!(
                 out,
                 "created milestone {} ({})",
@@ -487,7 +264,7 @@ pub async fn milestone(store: &Store, cmd: MilestoneCmd, out: &mut impl Write) -
             }
         }
         MilestoneCmd::Show { id } => {
-            let f = find_milestone(store, &id)?;
+            let f = project.find_milestone(&id)?;
             write!(out, "{}", f.render())?;
         }
         MilestoneCmd::Edit {
@@ -496,54 +273,22 @@ pub async fn milestone(store: &Store, cmd: MilestoneCmd, out: &mut impl Write) -
             due,
             description,
         } => {
-            let mut f = find_milestone(store, &id)?;
-            let old = f.item().title.clone();
-            if let Some(t) = &title {
-                let t = t.trim();
-                if t.is_empty() {
-                    bail!("a milestone title cannot be empty");
-                }
-                if t != old
-                    && store
-                        .load_all::<Milestone>()?
-                        .items
-                        .iter()
-                        .any(|m| m.item().title == t)
-                {
-                    bail!("there is already a milestone titled `{t}`");
-                }
-                f.item_mut().title = t.to_owned();
-            }
-            if let Some(d) = due {
-                f.item_mut().due = match d.as_str() {
-                    "none" | "" => None,
-                    d => Some(Timestamp::parse(d).with_context(|| {
+            let due = due
+                .map(|d| match d.as_str() {
+                    "none" | "" => Ok(None),
+                    d => Timestamp::parse(d).map(Some).with_context(|| {
                         format!("--due {d}: give a date as YYYY-MM-DD, or `none`")
-                    })?),
-                };
-            }
-            if let Some(d) = description {
-                f.item_mut().body = if d.is_empty() {
-                    String::new()
-                } else {
-                    format!("{d}\n")
-                };
-            }
-            f.item_mut().updated = Some(now());
-            let new = f.item().title.clone();
-            store.save(&mut f)?;
-            // Issues name their milestone by title: a rename follows into them, or the next
-            // push would take the old title for a milestone to create.
-            let mut moved = 0;
-            if new != old {
-                for mut i in store.load_all::<Issue>()?.items {
-                    if i.item().milestone.as_deref() == Some(old.as_str()) {
-                        i.item_mut().milestone = Some(new.clone());
-                        store.save(&mut i)?;
-                        moved += 1;
-                    }
-                }
-            }
+                    }),
+                })
+                .transpose()?;
+            let edit = MilestoneEdit {
+                title,
+                due,
+                description,
+                ..MilestoneEdit::default()
+            };
+            let (f, moved) = project.edit_milestone(&id, &edit)?;
+            let new = &f.item().title;
             writeln!(
                 out,
                 "milestone {} saved{}",
@@ -556,17 +301,18 @@ pub async fn milestone(store: &Store, cmd: MilestoneCmd, out: &mut impl Write) -
             )?;
         }
         MilestoneCmd::Close { id } => {
-            set_milestone_state(store, &id, roadmap_model::MilestoneState::Closed, out)?;
+            set_milestone_state(project, &id, MilestoneState::Closed, out)?;
         }
         MilestoneCmd::Reopen { id } => {
-            set_milestone_state(store, &id, roadmap_model::MilestoneState::Open, out)?;
+            set_milestone_state(project, &id, MilestoneState::Open, out)?;
         }
         MilestoneCmd::Status { title, json } => {
-            let Some(index) = open_index(store).await else {
+            let Some(index) = project.index_or_scan().await else {
                 bail!("milestone status needs the index, which cannot be opened")
             };
             let title = title.map(|t| {
-                find_milestone(store, &t)
+                project
+                    .find_milestone(&t)
                     .map(|f| f.item().title.clone())
                     .unwrap_or(t)
             });
@@ -627,12 +373,12 @@ fn bar(pct: i64) -> String {
 }
 
 fn set_milestone_state(
-    store: &Store,
+    project: &Project,
     key: &str,
-    state: roadmap_model::MilestoneState,
+    state: MilestoneState,
     out: &mut impl Write,
 ) -> Result<()> {
-    let mut f = find_milestone(store, key)?;
+    let f = project.find_milestone(key)?;
     if f.item().state == state {
         writeln!(
             out,
@@ -642,52 +388,24 @@ fn set_milestone_state(
         )?;
         return Ok(());
     }
-    f.item_mut().state = state;
-    f.item_mut().updated = Some(now());
-    store.save(&mut f)?;
+    let edit = MilestoneEdit {
+        state: Some(state),
+        ..MilestoneEdit::default()
+    };
+    let (f, _) = project.edit_milestone(key, &edit)?;
     writeln!(out, "milestone {} is now {}", f.item().id, state.as_str())?;
     Ok(())
 }
 
-fn find_milestone(store: &Store, key: &str) -> Result<ItemFile<Milestone>> {
-    if let Ok(id) = ItemId::new(key) {
-        let p = store.path_of(Kind::Milestone, &id);
-        if p.exists() {
-            return Ok(store.load(&p)?);
-        }
-    }
-    let all = store.load_all::<Milestone>()?;
-    all.items
-        .into_iter()
-        .find(|f| {
-            f.item().title == key
-                || f.item()
-                    .remote
-                    .as_ref()
-                    .is_some_and(|r| format!("#{}", r.number) == key)
-        })
-        .with_context(|| format!("no milestone `{key}` (give its id or title)"))
-}
-
-pub async fn roadmap(store: &Store, cmd: RoadmapCmd, out: &mut impl Write) -> Result<()> {
+pub async fn roadmap(project: &Project, cmd: RoadmapCmd, out: &mut impl Write) -> Result<()> {
+    let store = project.store();
     match cmd {
         RoadmapCmd::Create {
             title,
             milestone,
             owner,
         } => {
-            for m in &milestone {
-                find_milestone(store, m)?;
-            }
-            let r = Roadmap {
-                id: new_id(store, Kind::Roadmap),
-                title,
-                milestones: milestone,
-                owner,
-                created: Some(now()),
-                body: String::new(),
-            };
-            let f = store.create(r)?;
+            let f = project.create_roadmap(&title, &milestone, owner.as_deref())?;
             writeln!(
                 out,
                 "created roadmap {} ({})",
@@ -723,7 +441,7 @@ pub async fn roadmap(store: &Store, cmd: RoadmapCmd, out: &mut impl Write) -> Re
             let id = ItemId::new(id)?;
             let f = store.get::<Roadmap>(&id)?;
             write!(out, "{}", f.render())?;
-            if let Some(index) = open_index(store).await {
+            if let Some(index) = project.index_or_scan().await {
                 writeln!(out)?;
                 for m in &f.item().milestones {
                     for p in index.milestone_progress(Some(m)).await? {
@@ -743,30 +461,13 @@ pub async fn roadmap(store: &Store, cmd: RoadmapCmd, out: &mut impl Write) -> Re
 }
 
 pub async fn search(
-    store: &Store,
+    project: &Project,
     query: &str,
     limit: u64,
     json: bool,
     out: &mut impl Write,
 ) -> Result<()> {
-    let hits = match open_index(store).await {
-        Some(index) => index.search(query, limit).await?,
-        None => {
-            let q = IssueQuery {
-                text: Some(query.to_owned()),
-                limit: Some(limit),
-                ..IssueQuery::default()
-            };
-            roadmap_index::scan_issues(store, &q)?
-                .0
-                .into_iter()
-                .map(|row| roadmap_index::SearchHit {
-                    row,
-                    snippet: String::new(),
-                })
-                .collect()
-        }
-    };
+    let hits = project.search(query, limit).await?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&hits)?)?;
     } else {
@@ -838,16 +539,16 @@ pub async fn watch(store: &Store, out: &mut impl Write) -> Result<()> {
     out.flush()?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _watcher =
-        roadmap_index::IndexWatcher::start(index, std::time::Duration::from_millis(100), tx)?;
+        roadmap::index::IndexWatcher::start(index, std::time::Duration::from_millis(100), tx)?;
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {
-                Some(roadmap_index::WatchEvent::Reconciled(r)) => {
+                Some(roadmap::index::WatchEvent::Reconciled(r)) => {
                     writeln!(out, "reindexed: {} changed, {} removed", r.updated, r.removed)?;
                     for s in r.skipped { writeln!(out, "skipped: {s}")?; }
                     out.flush()?;
                 }
-                Some(roadmap_index::WatchEvent::Failed(e)) => tracing::warn!("reconcile failed: {e}"),
+                Some(roadmap::index::WatchEvent::Failed(e)) => tracing::warn!("reconcile failed: {e}"),
                 Some(_) => {}
                 None => break,
             },

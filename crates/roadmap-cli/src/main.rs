@@ -8,7 +8,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod auth;
-mod config;
+#[cfg(feature = "demo")]
+mod demo;
 mod json;
 mod local;
 mod origin;
@@ -21,10 +22,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use roadmap_model::Issue;
-use roadmap_store::Store;
-
-use crate::config::Config;
+use roadmap::config::{Config, ConfigError, Source};
+use roadmap::{Project, Repo};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -95,6 +94,7 @@ enum Cmd {
     #[command(subcommand)]
     Cache(CacheCmd),
     /// Run the demo: a simulated GitHub, a pull, an incremental and a no-change pull, queries.
+    #[cfg(feature = "demo")]
     Demo {
         /// Project folder to pull into (default: a temporary one).
         #[arg(long)]
@@ -249,7 +249,7 @@ pub enum IssueCmd {
         id: String,
         /// Why: completed (the default), not-planned or duplicate (GitHub's close reasons).
         #[arg(long)]
-        reason: Option<roadmap_model::CloseReason>,
+        reason: Option<roadmap::CloseReason>,
     },
     /// Mark an issue todo again.
     Reopen {
@@ -430,7 +430,10 @@ fn main() -> ExitCode {
                 eprintln!("error: {s}");
                 return ExitCode::from(s.code);
             }
-            eprintln!("error: {e:#}");
+            match hint(&e) {
+                Some(h) => eprintln!("error: {e:#}; {h}"),
+                None => eprintln!("error: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -452,66 +455,95 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-fn project_root(cli_dir: Option<&Path>) -> Result<PathBuf> {
-    match cli_dir {
-        Some(d) => Ok(d.to_owned()),
-        None => std::env::current_dir().context("reading the current folder"),
+/// What the user can do about a library error, in this command's words (the library's
+/// messages name no command).
+fn hint(e: &anyhow::Error) -> Option<String> {
+    use roadmap::Error;
+    let config = |c: &ConfigError| match c {
+        ConfigError::NoRepository => {
+            Some("pass --repo OWNER/NAME or run `roadmap config set repo OWNER/NAME`".into())
+        }
+        _ => None,
+    };
+    if let Some(c) = e.chain().find_map(|c| c.downcast_ref::<ConfigError>()) {
+        return config(c);
+    }
+    match e.chain().find_map(|c| c.downcast_ref::<Error>())? {
+        Error::Config(c) => config(c),
+        Error::UnknownMilestone { name, .. } => Some(format!(
+            "create it with `roadmap milestone create {name:?}`, or pass --create-milestone"
+        )),
+        Error::NotOwner { project, .. } => Some(format!(
+            "if you trust it: ROADMAP_SAFE_DIRECTORY={p} roadmap …, or `roadmap config set --user safe_directories {p}`",
+            p = project.display()
+        )),
+        Error::NotFound { kind: "issue", .. } => {
+            Some("give its id or the start of it, or #NUMBER on GitHub".into())
+        }
+        Error::NotFound {
+            kind: "milestone", ..
+        } => Some("give its id or title".into()),
+        _ => None,
     }
 }
 
-fn open_store(cli_dir: Option<&Path>) -> Result<Store> {
-    let root = project_root(cli_dir)?;
-    Ok(match cli_dir {
-        Some(d) => Store::open(d)?,
-        None => {
-            let store = Store::discover(&root)?;
-            check_owner(store.layout().dir())?;
-            store
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The user's layers: built-in defaults, the user file, `ROADMAP_*` variables, then flags
+/// (the project's `config.toml` goes in between when a project is opened).
+fn user_config(flags: &[(&'static str, Option<String>)]) -> Result<Config> {
+    let mut config = Config::defaults();
+    if let Some(path) = Config::user_file(env_var) {
+        config.layer_file(&path, Source::User)?;
+    }
+    config.layer_env(env_var)?;
+    // git's spelling (`safe.directory`), added to the user's own list.
+    if let Some(v) = env_var("ROADMAP_SAFE_DIRECTORY") {
+        let all = match config.get_trusted("safe_directories") {
+            Some(mine) => format!("{v},{mine}"),
+            None => v,
+        };
+        config.set("safe_directories", &all, Source::Env)?;
+    }
+    for (k, v) in flags {
+        if let Some(v) = v {
+            config.set(k, v, Source::Flag)?;
         }
+    }
+    Ok(config)
+}
+
+/// The project at `--dir`, or the nearest one above the current folder (which must belong
+/// to the user, see [`Project::discover_with`]).
+fn open_project(cli_dir: Option<&Path>, config: Config) -> Result<Project> {
+    Ok(match cli_dir {
+        Some(d) => Project::open_with(d, config)?,
+        None => Project::discover_with(
+            std::env::current_dir().context("reading the current folder")?,
+            config,
+        )?,
     })
 }
 
-/// A `.roadmap/` found by looking up from the current folder must belong to the user running
-/// roadmap (as git checks since CVE-2022-24765): another user's folder could hold files made
-/// to mislead. `ROADMAP_SAFE_DIRECTORY` (a path, or `*`) or the user file's
-/// `safe_directories` lets one through on purpose.
-fn check_owner(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let (Ok(me), Ok(meta)) = (std::fs::metadata("/proc/self"), std::fs::metadata(dir)) else {
-            return Ok(());
-        };
-        if meta.uid() == me.uid() {
-            return Ok(());
+/// The project, or `None` outside one; a project that is there but cannot be opened (a bad
+/// `config.toml`) is an error.
+fn maybe_project(cli_dir: Option<&Path>, config: Config) -> Result<Option<Project>> {
+    match open_project(cli_dir, config) {
+        Ok(p) => Ok(Some(p)),
+        Err(e)
+            if matches!(
+                e.downcast_ref::<roadmap::Error>(),
+                Some(roadmap::Error::Store(
+                    roadmap::store::StoreError::NotAProject(_)
+                ))
+            ) =>
+        {
+            Ok(None)
         }
-        let project = dir.parent().unwrap_or(dir);
-        let user = config::Config::load(None, &[])?;
-        let allowed = std::env::var("ROADMAP_SAFE_DIRECTORY")
-            .ok()
-            .into_iter()
-            .chain(user.get_trusted("safe_directories").map(str::to_owned))
-            .flat_map(|v| {
-                v.split(',')
-                    .map(|x| x.trim().to_owned())
-                    .collect::<Vec<_>>()
-            })
-            .any(|a| a == "*" || Path::new(&a) == project);
-        if !allowed {
-            anyhow::bail!(
-                "refusing the project at {p}: its .roadmap/ belongs to another user (uid {}), not you (uid {}). If you trust it: ROADMAP_SAFE_DIRECTORY={p} roadmap …, or `roadmap config set --user safe_directories {p}`",
-                meta.uid(),
-                me.uid(),
-                p = project.display()
-            );
-        }
+        Err(e) => Err(e),
     }
-    Ok(())
-}
-
-/// Where an issue's GitHub comments are kept.
-pub fn comments_path(store: &Store, issue: &Issue) -> PathBuf {
-    roadmap_sync::comments::path(store, &issue.id)
 }
 
 fn remote_flags(r: &sync::Remote) -> Vec<(&'static str, Option<String>)> {
@@ -522,11 +554,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let dir = cli.dir.as_deref();
+    let mut flags = remote_flags(&cli.remote);
+    if let Cmd::Sync(SyncArgs { cmd, args }) = &cli.cmd {
+        let given = match cmd {
+            Some(SyncCmd::Pull(a) | SyncCmd::Push(a)) => a,
+            _ => args,
+        };
+        flags.push(("workers", given.workers.map(|w| w.to_string())));
+        flags.push(("batch_size", given.batch_size.map(|w| w.to_string())));
+    }
+    let config = user_config(&flags)?;
+    let project = || open_project(dir, config.clone());
     let code = match cli.cmd {
         Cmd::Init { repo } => {
-            let root = project_root(dir)?;
-            let mut config =
-                String::from("# roadmap project settings; see `roadmap config show`.\n");
+            let root = match dir {
+                Some(d) => d.to_owned(),
+                None => std::env::current_dir().context("reading the current folder")?,
+            };
             let origin = origin::of(&root);
             let repo = repo.or_else(|| {
                 origin
@@ -534,11 +578,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .filter(|o| o.host == "github.com")
                     .map(|o| o.repo.clone())
             });
-            if let Some(r) = &repo {
-                config.push_str(&format!("repo = {}\n", toml::Value::String(r.clone())));
-            }
-            let store = Store::init(&root, &config)?;
-            writeln!(out, "initialised {}", store.layout().dir().display())?;
+            let parsed = repo.as_deref().map(str::parse::<Repo>).transpose()?;
+            let project = Project::init(&root, parsed.as_ref())?;
+            writeln!(out, "initialised {}", project.dir().display())?;
             match (&repo, &origin) {
                 (Some(r), Some(o)) if o.host == "github.com" && &o.repo == r => {
                     writeln!(out, "repository {r} (from the git remote origin)")?;
@@ -557,71 +599,66 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Cmd::Issue(cmd) => {
-            let store = open_store(dir)?;
-            let config = Config::load(Some(store.layout().dir()), &[])?;
-            local::issue(&store, cmd, config.get("editor"), &mut out).await?;
+            let project = project()?;
+            let editor = project.config().get_trusted("editor").map(str::to_owned);
+            local::issue(&project, cmd, editor.as_deref(), &mut out).await?;
             ExitCode::SUCCESS
         }
         Cmd::Milestone(cmd) => {
-            local::milestone(&open_store(dir)?, cmd, &mut out).await?;
+            local::milestone(&project()?, cmd, &mut out).await?;
             ExitCode::SUCCESS
         }
         Cmd::Roadmap(cmd) => {
-            local::roadmap(&open_store(dir)?, cmd, &mut out).await?;
+            local::roadmap(&project()?, cmd, &mut out).await?;
             ExitCode::SUCCESS
         }
         Cmd::Search { query, limit, json } => {
-            local::search(&open_store(dir)?, &query, limit, json, &mut out).await?;
+            local::search(&project()?, &query, limit, json, &mut out).await?;
             ExitCode::SUCCESS
         }
         Cmd::Index(cmd) => {
-            let ok = local::index_cmd(
-                &open_store(dir)?,
-                matches!(cmd, IndexCmd::Rebuild),
-                &mut out,
-            )
-            .await?;
-            if ok || matches!(cmd, IndexCmd::Rebuild) {
+            let rebuild = matches!(cmd, IndexCmd::Rebuild);
+            let ok = local::index_cmd(project()?.store(), rebuild, &mut out).await?;
+            if ok || rebuild {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
             }
         }
         Cmd::Config(cmd) => {
-            let store = open_store(dir).ok();
-            let project_dir = store.as_ref().map(|s| s.layout().dir().to_owned());
-            let config = Config::load(project_dir.as_deref(), &[])?;
+            let project = maybe_project(dir, config.clone())?;
+            let config = project.as_ref().map_or(&config, Project::config);
             match cmd {
                 ConfigCmd::Get { key } => match config.get(&key) {
                     Some(v) => writeln!(out, "{v}")?,
                     None => {
-                        if !config.show().iter().any(|k| k.0 == key) {
+                        if !Config::is_key(&key) {
                             anyhow::bail!("unknown config key `{key}`");
                         }
                     }
                 },
                 ConfigCmd::Set { key, value, user } => {
                     let path = if user {
-                        config::user_config_path()
+                        Config::user_file(env_var)
                             .context("no user config folder (set HOME or XDG_CONFIG_HOME)")?
                     } else {
-                        config.project_file.clone().context(
+                        config.project_file().map(Path::to_owned).context(
                             "not in a roadmap project (run `roadmap init`, or use --user)",
                         )?
                     };
-                    config::set_in_file(&path, &key, &value)?;
+                    roadmap::config::set_in_file(&path, &key, &value)?;
                     writeln!(out, "{key} = {value} ({})", path.display())?;
                 }
                 ConfigCmd::Show => {
                     let rows: Vec<Vec<String>> = config
                         .show()
                         .into_iter()
-                        .map(|(k, v, s, help)| {
+                        .map(|e| {
                             vec![
-                                k.to_owned(),
-                                v.unwrap_or_else(|| "(unset)".into()),
-                                s.map_or("", |s| s.as_str()).to_owned(),
-                                help.to_owned(),
+                                e.key.to_owned(),
+                                e.value.unwrap_or_else(|| "(unset)".into()),
+                                e.source.map_or("", |s| s.as_str()).to_owned(),
+                                e.help.to_owned(),
                             ]
                         })
                         .collect();
@@ -631,43 +668,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Cmd::Watch => {
-            local::watch(&open_store(dir)?, &mut out).await?;
+            local::watch(project()?.store(), &mut out).await?;
             ExitCode::SUCCESS
         }
         Cmd::Sync(SyncArgs { cmd, args }) => {
-            let store = open_store(dir)?;
-            let mut flags = remote_flags(&cli.remote);
-            let given = match &cmd {
-                Some(SyncCmd::Pull(a) | SyncCmd::Push(a)) => a,
-                _ => &args,
-            };
-            flags.push(("workers", given.workers.map(|w| w.to_string())));
-            flags.push(("batch_size", given.batch_size.map(|w| w.to_string())));
-            let config = Config::load(Some(store.layout().dir()), &flags)?;
+            let project = project()?;
             let code = match cmd {
-                Some(SyncCmd::Pull(args)) => sync::pull(&store, &config, &args, &mut out).await?,
-                Some(SyncCmd::Push(args)) => {
-                    sync::two_way(&store, &config, &args, true, &mut out).await?
-                }
+                Some(SyncCmd::Pull(args)) => sync::pull(&project, &args, &mut out).await?,
+                Some(SyncCmd::Push(args)) => sync::two_way(&project, &args, true, &mut out).await?,
                 Some(SyncCmd::Status) => {
-                    sync::status(&store, &config, &mut out)?;
+                    sync::status(&project, &mut out)?;
                     sync::exit::OK
                 }
-                None => sync::two_way(&store, &config, &args, false, &mut out).await?,
+                None => sync::two_way(&project, &args, false, &mut out).await?,
             };
             ExitCode::from(code)
         }
         Cmd::Conflicts(cmd) => {
-            let store = open_store(dir)?;
+            let project = project()?;
             match cmd {
-                ConflictsCmd::List { json } => sync::conflicts_list(&store, json, &mut out)?,
+                ConflictsCmd::List { json } => sync::conflicts_list(&project, json, &mut out)?,
                 ConflictsCmd::Resolve {
                     id,
                     ours,
                     theirs,
                     edit,
                 } => {
-                    use roadmap_sync::merge::Side;
+                    use roadmap::Side;
                     let side = match (ours, theirs, edit) {
                         (true, _, _) => Some(Side::Ours),
                         (_, true, _) => Some(Side::Theirs),
@@ -676,33 +703,30 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             anyhow::bail!("say how to resolve: --ours, --theirs or --edit")
                         }
                     };
-                    let config = Config::load(Some(store.layout().dir()), &[])?;
-                    sync::conflicts_resolve(&store, &id, side, config.get("editor"), &mut out)?;
+                    let editor = project.config().get_trusted("editor").map(str::to_owned);
+                    sync::conflicts_resolve(&project, &id, side, editor.as_deref(), &mut out)?;
                 }
             }
             ExitCode::SUCCESS
         }
         Cmd::Doctor => {
-            let store = open_store(dir).ok();
-            let config = Config::load(
-                store.as_ref().map(|s| s.layout().dir()),
-                &remote_flags(&cli.remote),
-            )?;
-            if sync::doctor(store.as_ref(), &config, &mut out).await? {
+            let project = maybe_project(dir, config.clone())?;
+            if sync::doctor(project.as_ref(), &config, &mut out).await? {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
             }
         }
         Cmd::Cache(cmd) => {
-            sync::cache(&open_store(dir)?, matches!(cmd, CacheCmd::Clear), &mut out)?;
+            sync::cache(&project()?, matches!(cmd, CacheCmd::Clear), &mut out)?;
             ExitCode::SUCCESS
         }
+        #[cfg(feature = "demo")]
         Cmd::Demo {
             dir: demo_dir,
             issues,
         } => {
-            sync::demo(demo_dir, issues, &mut out).await?;
+            demo::run(demo_dir, issues, &mut out).await?;
             ExitCode::SUCCESS
         }
     };

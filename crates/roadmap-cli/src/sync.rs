@@ -2,24 +2,16 @@
 //! `roadmap demo`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use roadmap_cache::{Cache, CacheOptions};
-use roadmap_github::GitHub;
-use roadmap_index::{Index, IssueQuery};
-use roadmap_model::TrackerError;
-use roadmap_store::Store;
-use roadmap_sync::{
-    Mapping, Phase, PullOptions, PullReport, PushOptions, PushReport, SyncEvent, SyncReport,
-    SyncState,
+use roadmap::config::Config;
+use roadmap::{
+    Host, Phase, Project, PullReport, PullSpec, PushReport, SecretString, Side, SyncError,
+    SyncEvent, SyncReport, TrackerError,
 };
-use secrecy::SecretString;
-
-use crate::config::Config;
 
 /// Options every command that talks to GitHub accepts.
 #[derive(Debug, Clone, clap::Args)]
@@ -70,78 +62,9 @@ pub struct PullArgs {
     pub high_performance: bool,
 }
 
-pub struct Target {
-    pub owner: String,
-    pub name: String,
-    pub api_url: String,
-}
-
-pub fn target(config: &Config) -> Result<Target> {
-    let repo = config.get("repo").context(
-        "no repository: pass --repo OWNER/NAME or run `roadmap config set repo OWNER/NAME`",
-    )?;
-    let (owner, name) = repo
-        .split_once('/')
-        .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
-        .with_context(|| format!("repository `{repo}` is not OWNER/NAME"))?;
-    Ok(Target {
-        owner: owner.into(),
-        name: name.into(),
-        api_url: config
-            .get("api_url")
-            .unwrap_or("https://api.github.com")
-            .to_owned(),
-    })
-}
-
-pub fn client(
-    store: &Store,
-    config: &Config,
-    t: &Target,
-    token: Option<SecretString>,
-    workers: usize,
-) -> Result<GitHub> {
-    // A pull reads each page once per run: the disk layer carries ETags between runs, and a
-    // small memory layer keeps peak memory flat however big the repository is.
-    let dir = store.layout().cache_dir();
-    for x in [store.layout().dir(), dir.as_path()] {
-        if std::fs::symlink_metadata(x).is_ok_and(|m| m.file_type().is_symlink()) {
-            anyhow::bail!(
-                "refusing to use {}: it is a symlink (a cloned project could point it anywhere); remove it",
-                x.display()
-            );
-        }
-    }
-    let cache = Arc::new(Cache::new(
-        Some(dir),
-        CacheOptions {
-            max_memory: 4 << 20,
-            ..CacheOptions::default()
-        },
-    ));
-    Ok(GitHub::builder(&t.owner, &t.name)
-        .api_url(&t.api_url)
-        .token(token)
-        .workers(workers)
-        .write_spacing(Duration::from_millis(
-            config
-                .get("write_spacing_ms")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1000),
-        ))
-        .points_per_minute(
-            config
-                .get("points_per_minute")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(900),
-        )
-        .cache(Some(cache))
-        .build()?)
-}
-
-/// The token for the run's API host, if that host may have one (see `auth`).
-pub fn token(config: &Config, t: &Target) -> Result<Option<SecretString>> {
-    let host = crate::auth::host(config, &t.api_url)?;
+/// The token for the project's API host, if that host may have one (see `auth`).
+pub fn token(project: &Project) -> Result<Option<SecretString>> {
+    let host = project.host()?;
     if !host.may_have_token() {
         tracing::warn!(
             "the project's .roadmap/config.toml names the API host {h}, which you have not approved: no token is sent there. To trust it, pass --api-url, or run `roadmap config set --user allowed_hosts {h}`",
@@ -350,63 +273,21 @@ pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<
     Ok(())
 }
 
-fn workers(config: &Config, flag: Option<u64>) -> usize {
-    flag.unwrap_or_else(|| {
-        config
-            .get("workers")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(8)
-    })
-    .max(1) as usize
-}
-
-/// How roadmap-only fields travel, from the config (`status_labels`, `priority_labels`,
-/// `hidden_fields`).
-pub fn mapping(config: &Config) -> Mapping {
-    let prefix = |key: &str, default: &str| -> Option<String> {
-        let v = config.get(key).unwrap_or(default);
-        (!v.is_empty() && v != "off" && v != "false").then(|| v.to_owned())
-    };
-    Mapping {
-        status_prefix: prefix("status_labels", roadmap_sync::map::STATUS_PREFIX),
-        priority_prefix: prefix("priority_labels", roadmap_sync::map::PRIORITY_PREFIX),
-        hidden_fields: config.get("hidden_fields") != Some("false"),
-    }
-}
-
-fn pull_options(config: &Config, args: &PullArgs) -> PullOptions {
+/// What the flags ask to pull: everything unless one of --issues/--milestones/--labels is
+/// given; comments as the flags, else the config, say.
+fn pull_spec(args: &PullArgs) -> PullSpec {
     let any = args.issues || args.milestones || args.labels;
-    let comments = if args.no_comments {
-        false
-    } else {
-        args.comments || config.get("comments") != Some("false")
-    };
-    PullOptions {
+    PullSpec {
         issues: !any || args.issues,
         milestones: !any || args.milestones,
         labels: !any || args.labels,
-        comments: comments && (!any || args.issues),
+        comments: if args.no_comments {
+            Some(false)
+        } else {
+            args.comments.then_some(true)
+        },
         full: args.full,
-        workers: workers(config, args.workers),
-        batch_size: args
-            .batch_size
-            .unwrap_or_else(|| {
-                config
-                    .get("batch_size")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(50)
-            })
-            .max(1) as usize,
         dry_run: args.dry_run,
-        mapping: mapping(config),
-    }
-}
-
-fn push_options(config: &Config, dry_run: bool) -> PushOptions {
-    PushOptions {
-        dry_run,
-        mapping: mapping(config),
-        label_color: config.get("label_color").unwrap_or("ededed").to_owned(),
     }
 }
 
@@ -443,10 +324,10 @@ struct Peer {
 }
 
 impl Peer {
-    fn of(config: &Config, t: &Target, token: bool) -> Result<Peer> {
+    fn of(project: &Project, token: bool) -> Result<Peer> {
         Ok(Peer {
-            host: crate::auth::host(config, &t.api_url)?.name,
-            repo: format!("{}/{}", t.owner, t.name),
+            host: project.host()?.name,
+            repo: project.settings()?.repo()?.to_string(),
             token,
         })
     }
@@ -500,13 +381,16 @@ fn explain(e: &TrackerError, peer: &Peer) -> Option<Stop> {
 }
 
 /// A sync error as the one line main prints (tracker errors explained, others as they are).
-fn stop(e: roadmap_sync::SyncError, peer: &Peer) -> anyhow::Error {
-    match &e {
-        roadmap_sync::SyncError::Tracker(te) => match explain(te, peer) {
-            Some(s) => s.into(),
-            None => e.into(),
-        },
-        _ => e.into(),
+fn stop(e: roadmap::Error, peer: &Peer) -> anyhow::Error {
+    let explained = match &e {
+        roadmap::Error::Sync(SyncError::Tracker(te)) | roadmap::Error::Tracker(te) => {
+            explain(te, peer)
+        }
+        _ => None,
+    };
+    match explained {
+        Some(s) => s.into(),
+        None => e.into(),
     }
 }
 
@@ -520,53 +404,37 @@ fn code(partial: bool, synced_any: bool, stopped_by: Option<&TrackerError>) -> u
     }
 }
 
-pub async fn pull(
-    store: &Store,
-    config: &Config,
-    args: &PullArgs,
-    out: &mut impl Write,
-) -> Result<u8> {
-    let t = target(config)?;
-    let opts = pull_options(config, args);
-    let token = token(config, &t)?;
-    let peer = Peer::of(config, &t, token.is_some())?;
-    let gh = client(store, config, &t, token, opts.workers)?;
-    let (index, _) = Index::open(store).await?;
+pub async fn pull(project: &Project, args: &PullArgs, out: &mut impl Write) -> Result<u8> {
+    let token = token(project)?;
+    let peer = Peer::of(project, token.is_some())?;
+    let gh = project.github(token)?;
     let progress = Progress::new(args.json);
-    let repo = format!("{}/{}", t.owner, t.name);
-    let report = roadmap_sync::pull(&gh, &index, &repo, &opts, &|e| progress.handle(e))
+    let report = project
+        .pull(&gh, &pull_spec(args), &|e| progress.handle(e))
         .await
         .map_err(|e| stop(e, &peer))?;
     print_report(out, &report, args.json)?;
-    index.close().await;
     Ok(code(report.partial(), report.synced_any(), None))
 }
 
 /// `roadmap sync` (pull, merge, push) or, with `push_only`, `roadmap sync push`.
 pub async fn two_way(
-    store: &Store,
-    config: &Config,
+    project: &Project,
     args: &PullArgs,
     push_only: bool,
     out: &mut impl Write,
 ) -> Result<u8> {
-    let t = target(config)?;
-    let pull_opts = pull_options(config, args);
-    let push_opts = push_options(config, args.dry_run);
-    let token = token(config, &t)?;
-    let peer = Peer::of(config, &t, token.is_some())?;
-    let gh = client(store, config, &t, token, pull_opts.workers)?;
-    let (index, _) = Index::open(store).await?;
+    let token = token(project)?;
+    let peer = Peer::of(project, token.is_some())?;
+    let gh = project.github(token)?;
     let progress = Progress::new(args.json);
-    let repo = format!("{}/{}", t.owner, t.name);
     let events = |e| progress.handle(e);
     let report = if push_only {
-        roadmap_sync::push(&gh, &index, &repo, &push_opts, &events).await
+        project.push(&gh, args.dry_run, &events).await
     } else {
-        roadmap_sync::sync(&gh, &index, &repo, &pull_opts, &push_opts, &events).await
+        project.sync(&gh, &pull_spec(args), &events).await
     }
     .map_err(|e| stop(e, &peer))?;
-    index.close().await;
     let stopped_by = report.push.stopped_by.as_ref();
     // Stopped before anything was done: the reason is the whole story.
     if let Some(e) = stopped_by
@@ -575,17 +443,9 @@ pub async fn two_way(
     {
         return Err(s.into());
     }
-    print_sync_report(out, &report, args.json, gh_spacing(config))?;
+    let spacing = project.settings()?.write_spacing;
+    print_sync_report(out, &report, args.json, spacing)?;
     Ok(code(report.partial(), report.synced_any(), stopped_by))
-}
-
-fn gh_spacing(config: &Config) -> Duration {
-    Duration::from_millis(
-        config
-            .get("write_spacing_ms")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1000),
-    )
 }
 
 pub fn print_sync_report(
@@ -690,8 +550,8 @@ pub fn print_push_report(out: &mut impl Write, r: &PushReport, spacing: Duration
 }
 
 /// `roadmap conflicts list`.
-pub fn conflicts_list(store: &Store, json: bool, out: &mut impl Write) -> Result<()> {
-    let list = roadmap_sync::conflicts::list(store)?;
+pub fn conflicts_list(project: &Project, json: bool, out: &mut impl Write) -> Result<()> {
+    let list = project.conflicts()?;
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
         return Ok(());
@@ -734,26 +594,19 @@ pub fn conflicts_list(store: &Store, json: bool, out: &mut impl Write) -> Result
 
 /// `roadmap conflicts resolve`.
 pub fn conflicts_resolve(
-    store: &Store,
+    project: &Project,
     key: &str,
-    side: Option<roadmap_sync::merge::Side>,
+    side: Option<Side>,
     editor: Option<&str>,
     out: &mut impl Write,
 ) -> Result<()> {
-    use roadmap_sync::conflicts;
+    use roadmap::sync::conflicts;
     // `#12` names the issue by number.
-    let id = match key.strip_prefix('#').and_then(|n| n.parse::<u64>().ok()) {
-        Some(n) => conflicts::list(store)?
-            .into_iter()
-            .find(|c| c.number == Some(n))
-            .map(|c| c.id)
-            .with_context(|| format!("issue #{n} is not in conflict"))?,
-        None => key.to_owned(),
-    };
+    let id = project.conflict_id(key)?;
     let path = match side {
-        Some(side) => conflicts::resolve(store, &id, side)?,
+        Some(side) => project.resolve_conflict(&id, side)?,
         None => {
-            let (path, fields) = conflicts::prepare_edit(store, &id)?;
+            let (path, fields) = conflicts::prepare_edit(project.store(), &id)?;
             for f in &fields {
                 writeln!(
                     out,
@@ -770,7 +623,7 @@ pub fn conflicts_resolve(
             }
             out.flush()?;
             crate::local::edit_in_editor(&path, editor)?;
-            conflicts::finish_edit(store, &id)?
+            conflicts::finish_edit(project.store(), &id)?
         }
     };
     writeln!(
@@ -781,17 +634,20 @@ pub fn conflicts_resolve(
     Ok(())
 }
 
-pub fn status(store: &Store, config: &Config, out: &mut impl Write) -> Result<()> {
-    let repo = config.get("repo").unwrap_or("(no repo configured)");
-    let state = SyncState::load(store, repo)?;
-    writeln!(out, "repository   {repo}")?;
-    if state.watermarks.is_empty() {
+pub fn status(project: &Project, out: &mut impl Write) -> Result<()> {
+    let st = project.status()?;
+    writeln!(
+        out,
+        "repository   {}",
+        st.repo.as_deref().unwrap_or("(no repo configured)")
+    )?;
+    if st.watermarks.is_empty() {
         writeln!(out, "watermarks   none yet: the next pull is a full one")?;
     }
-    for (k, v) in &state.watermarks {
+    for (k, v) in &st.watermarks {
         writeln!(out, "watermark    {k:<9} {v}")?;
     }
-    match &state.last_run {
+    match &st.last_run {
         Some(r) => writeln!(
             out,
             "last pull    {} ({:.2} s, {} API calls{})",
@@ -802,34 +658,24 @@ pub fn status(store: &Store, config: &Config, out: &mut impl Write) -> Result<()
         )?,
         None => writeln!(out, "last pull    never")?,
     }
-    let issues = store.load_all::<roadmap_model::Issue>()?;
-    let new = issues
-        .items
-        .iter()
-        .filter(|f| f.item().remote.is_none())
-        .count();
-    let edited = issues
-        .items
-        .iter()
-        .filter(|f| f.item().remote.is_some() && roadmap_sync::map::locally_edited(f.item()))
-        .count();
     writeln!(
         out,
-        "to push      {new} new issues, {edited} edited issues{}",
-        if issues.skipped.is_empty() {
+        "to push      {} new issues, {} edited issues{}",
+        st.new_issues,
+        st.edited_issues,
+        if st.unreadable.is_empty() {
             String::new()
         } else {
-            format!(" ({} files unreadable)", issues.skipped.len())
+            format!(" ({} files unreadable)", st.unreadable.len())
         }
     )?;
-    for e in issues.skipped.iter().take(10) {
+    for e in st.unreadable.iter().take(10) {
         writeln!(out, "unreadable   {e}")?;
     }
-    let conflicts = roadmap_sync::conflicts::list(store)?;
-    if conflicts.is_empty() {
+    if st.conflicts.is_empty() {
         writeln!(out, "conflicts    none")?;
     }
-    for c in &conflicts {
+    for c in &st.conflicts {
         writeln!(
             out,
             "conflict     {}: {} changed here and on GitHub (`roadmap conflicts resolve {} --ours|--theirs|--edit`)",
@@ -845,7 +691,12 @@ pub fn status(store: &Store, config: &Config, out: &mut impl Write) -> Result<()
     Ok(())
 }
 
-pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write) -> Result<bool> {
+pub async fn doctor(
+    project: Option<&Project>,
+    config: &Config,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let config = project.map_or(config, Project::config);
     let mut ok = true;
     let mut line = |out: &mut dyn Write, good: bool, what: &str, detail: String| -> Result<()> {
         ok &= good;
@@ -856,30 +707,32 @@ pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write
         )?;
         Ok(())
     };
-    let t = match target(config) {
-        Ok(t) => {
+    let settings = config.settings();
+    let t = match settings.as_ref().map(|s| (s.repo(), s)) {
+        Ok((Ok(repo), s)) => {
             line(
                 out,
                 true,
                 "repository",
-                format!(
-                    "{}/{} at {}",
-                    t.owner,
-                    t.name,
-                    crate::auth::redact(&t.api_url)
-                ),
+                format!("{repo} at {}", roadmap::host::redact(&s.api_url)),
             )?;
-            Some(t)
+            Some(repo.clone())
+        }
+        Ok((Err(e), _)) => {
+            line(
+                out,
+                false,
+                "repository",
+                format!("{e}: pass --repo OWNER/NAME or run `roadmap config set repo OWNER/NAME`"),
+            )?;
+            None
         }
         Err(e) => {
             line(out, false, "repository", e.to_string())?;
             None
         }
     };
-    let host = t
-        .as_ref()
-        .map(|t| crate::auth::host(config, &t.api_url))
-        .transpose();
+    let host = t.as_ref().map(|_| Host::of(config)).transpose();
     let token = match &host {
         Ok(Some(h)) if !h.may_have_token() => {
             line(
@@ -922,8 +775,8 @@ pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write
             return Ok(false);
         }
     };
-    if let (Some(store), Some(t)) = (store, &t) {
-        let gh = client(store, config, t, token, 1)?;
+    if let (Some(project), Some(_)) = (project, &t) {
+        let gh = project.github_with_workers(token, 1)?;
         let started = Instant::now();
         match gh.rate_limit().await {
             Ok(Some(b)) => {
@@ -965,9 +818,8 @@ pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write
             Err(e) => line(out, false, "repo access", e.to_string())?,
         }
     }
-    if let Some(store) = store {
-        let cache = Cache::new(Some(store.layout().cache_dir()), CacheOptions::default());
-        let s = cache.stats();
+    if let Some(project) = project {
+        let s = project.cache().stats();
         line(
             out,
             true,
@@ -978,7 +830,7 @@ pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write
                 s.disk_bytes / 1024
             ),
         )?;
-        match Index::open(store).await {
+        match project.index().await {
             Ok((index, report)) => {
                 let integrity = index.integrity_check().await?;
                 let (i, m, _, bad) = index.counts().await?;
@@ -1008,202 +860,28 @@ pub async fn doctor(store: Option<&Store>, config: &Config, out: &mut impl Write
     Ok(ok)
 }
 
-pub fn cache(store: &Store, clear: bool, out: &mut impl Write) -> Result<()> {
-    let cache = Cache::new(Some(store.layout().cache_dir()), CacheOptions::default());
+pub fn cache(project: &Project, clear: bool, out: &mut impl Write) -> Result<()> {
+    let cache = project.cache();
+    let dir = project.store().layout().cache_dir();
     if clear {
         let n = cache.clear()?;
-        writeln!(
-            out,
-            "removed {n} cache entries from {}",
-            store.layout().cache_dir().display()
-        )?;
+        writeln!(out, "removed {n} cache entries from {}", dir.display())?;
     } else {
         let s = cache.stats();
-        writeln!(out, "cache        {}", store.layout().cache_dir().display())?;
+        writeln!(out, "cache        {}", dir.display())?;
         writeln!(
             out,
             "disk         {} entries, {} KiB (layout {})",
             s.disk_entries,
             s.disk_bytes / 1024,
-            roadmap_cache::LAYOUT
+            roadmap::cache::LAYOUT
         )?;
-        writeln!(out, "memory TTL   5 min, bound 64 MiB (per process)")?;
-    }
-    Ok(())
-}
-
-/// The demo: a simulated GitHub, a pull, a catch-up pull, a no-change pull, then queries.
-pub async fn demo(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Result<()> {
-    use roadmap_sim::{Latency, RepoSpec, SimConfig, Simulator};
-    let mut spec = RepoSpec::new("octo", "demo");
-    spec.issues = issues;
-    spec.prs = issues / 20;
-    spec.milestones = 20;
-    spec.labels = 12;
-    spec.comments = 2;
-    let sim = Simulator::start(SimConfig::default().repo(spec).latency(Latency::github())).await?;
-    let tmp;
-    let root = match dir {
-        Some(d) => d,
-        None => {
-            tmp = tempfile::tempdir()?;
-            tmp.path().to_owned()
-        }
-    };
-    let store = Store::init(&root, "repo = \"octo/demo\"\n")?;
-    writeln!(
-        out,
-        "Simulated GitHub at {} with octo/demo: {issues} issues, {} pull requests, 20 milestones, 2 comments each;",
-        sim.url(),
-        issues / 20
-    )?;
-    writeln!(
-        out,
-        "latency model: 100 ms + 3 ms per item per request (like api.github.com). Project: {}\n",
-        root.display()
-    )?;
-    let config = Config::load(Some(store.layout().dir()), &[("api_url", Some(sim.url()))])?;
-    let t = target(&config)?;
-    let gh = client(
-        &store,
-        &config,
-        &t,
-        Some(SecretString::from("demo-token")),
-        8,
-    )?;
-    let (index, _) = Index::open(&store).await?;
-    let progress = Progress::new(false);
-    for (title, note) in [
-        (
-            "1. First pull (full)",
-            "every page of issues, milestones, labels and comments; issues by GitHub's cursor links, one page after another, as github.com pages them today",
-        ),
-        (
-            "2. Second pull (incremental)",
-            "asks only for what changed since the watermark",
-        ),
-        (
-            "3. Third pull (no change)",
-            "conditional requests: every answer is a 304, no rate limit used, no file touched",
-        ),
-    ] {
-        writeln!(out, "== {title}: {note}")?;
-        out.flush()?;
-        let report = roadmap_sync::pull(&gh, &index, "octo/demo", &PullOptions::default(), &|e| {
-            progress.handle(e)
-        })
-        .await?;
-        print_report(out, &report, false)?;
-        writeln!(out)?;
-    }
-    writeln!(
-        out,
-        "== 4. Someone edits #5 and comments on #6 on GitHub; pull again"
-    )?;
-    sim.edit_issue("octo", "demo", 5, |i| {
-        i.title = "Edited on GitHub during the demo".into()
-    });
-    sim.add_comment("octo", "demo", 6, "A comment added during the demo");
-    let report = roadmap_sync::pull(&gh, &index, "octo/demo", &PullOptions::default(), &|e| {
-        progress.handle(e)
-    })
-    .await?;
-    print_report(out, &report, false)?;
-    writeln!(
-        out,
-        "\n== 5. Two-way: a new local issue, a local edit of #7, and an edit of #7's body on GitHub; sync"
-    )?;
-    let mut fresh = roadmap_model::Issue::new(
-        roadmap_model::ItemId::new("0000d3e0")?,
-        "Written offline during the demo",
-    );
-    fresh.priority = roadmap_model::Priority::High;
-    fresh.estimate = Some(2.0);
-    fresh.body = "Created as a file, pushed by `roadmap sync`.\n".into();
-    store.create(fresh)?;
-    let seven = store.get::<roadmap_model::Issue>(&roadmap_model::ItemId::for_remote_issue(7))?;
-    let mut seven = seven;
-    seven.item_mut().title = "Retitled locally during the demo".into();
-    store.save(&mut seven)?;
-    sim.edit_issue("octo", "demo", 7, |i| {
-        i.body = Some("Body rewritten on GitHub during the demo.\n".into())
-    });
-    let report = roadmap_sync::sync(
-        &gh,
-        &index,
-        "octo/demo",
-        &PullOptions::default(),
-        &PushOptions::default(),
-        &|e| progress.handle(e),
-    )
-    .await?;
-    print_sync_report(out, &report, false, Duration::from_secs(1))?;
-    writeln!(out, "\n== 6. Local queries on the index (no network)")?;
-    let q = |status: &str, assignee: &str| IssueQuery {
-        status: vec![status.parse().unwrap_or(roadmap_index::StatusFilter::Open)],
-        assignee: Some(assignee.into()),
-        limit: Some(5),
-        sort: roadmap_index::SortKey::Number,
-        ..IssueQuery::default()
-    };
-    let started = Instant::now();
-    let rows = roadmap_index::collect_rows(index.list_issues(&q("open", "alice"))).await?;
-    writeln!(
-        out,
-        "$ roadmap issue list --status open --assignee alice --limit 5 --sort number   ({:.1} ms)",
-        started.elapsed().as_secs_f64() * 1000.0
-    )?;
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.id.clone(),
-                r.status.clone(),
-                r.milestone.clone().unwrap_or_default(),
-                crate::render::clip(&r.title, 60),
-            ]
-        })
-        .collect();
-    crate::render::table(out, &["id", "status", "milestone", "title"], &table)?;
-    let started = Instant::now();
-    let hits = index.search("login crash", 5).await?;
-    writeln!(
-        out,
-        "\n$ roadmap search \"login crash\"   ({:.1} ms)",
-        started.elapsed().as_secs_f64() * 1000.0
-    )?;
-    let table: Vec<Vec<String>> = hits
-        .iter()
-        .map(|h| {
-            vec![
-                h.row.id.clone(),
-                crate::render::clip(&h.row.title, 50),
-                crate::render::clip(&h.snippet, 60),
-            ]
-        })
-        .collect();
-    crate::render::table(out, &["id", "title", "match"], &table)?;
-    let progress_rows = index.milestone_progress(None).await?;
-    writeln!(
-        out,
-        "\n$ roadmap milestone status   (first 5 of {})",
-        progress_rows.len()
-    )?;
-    for p in progress_rows.iter().take(5) {
-        writeln!(out, "{:<8} {:>4}/{:<4} done", p.title, p.done, p.total)?;
-    }
-    let shown = store.path_of(
-        roadmap_store::Kind::Issue,
-        &roadmap_model::ItemId::for_remote_issue(5),
-    );
-    writeln!(out, "\n$ cat {}", shown.display())?;
-    let text = fs_err::read_to_string(&shown)?;
-    for l in text.lines().take(24) {
-        writeln!(out, "{l}")?;
-    }
-    index.close().await;
-    if issues == 0 {
-        bail!("nothing to show");
+        writeln!(
+            out,
+            "memory TTL   {} min, bound {} MiB (per process)",
+            roadmap::cache::CacheOptions::default().ttl.as_secs() / 60,
+            roadmap::CACHE_MEMORY_BYTES >> 20
+        )?;
     }
     Ok(())
 }

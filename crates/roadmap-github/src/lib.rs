@@ -62,6 +62,15 @@ pub enum BuildError {
     Http(String),
 }
 
+/// The API base URL of github.com (the builder's default).
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+/// Parallel GET requests by default (GitHub allows 100 concurrent but asks for restraint).
+pub const DEFAULT_WORKERS: usize = roadmap_model::DEFAULT_WORKERS;
+/// Minimum time between the starts of two writes by default (GitHub asks for a second).
+pub const DEFAULT_WRITE_SPACING: Duration = Duration::from_secs(1);
+/// GitHub's secondary limit on REST points per minute (a GET costs 1, a write 5).
+pub const DEFAULT_POINTS_PER_MINUTE: u32 = 900;
+
 /// Builds a [`GitHub`] client. Every setter documents its default.
 #[derive(Debug, Clone)]
 pub struct GitHubBuilder {
@@ -257,21 +266,21 @@ impl GitHub {
         GitHubBuilder {
             owner: owner.into(),
             repo: repo.into(),
-            api_url: "https://api.github.com".into(),
+            api_url: DEFAULT_API_URL.into(),
             token: None,
             user_agent: concat!("roadmap/", env!("CARGO_PKG_VERSION")).into(),
             cache: None,
             connect_timeout: Duration::from_secs(10),
             settings: Settings {
-                workers: 8,
+                workers: DEFAULT_WORKERS,
                 request_timeout: Duration::from_secs(30),
                 retry: RetryPolicy::default(),
-                write_spacing: Duration::from_secs(1),
+                write_spacing: DEFAULT_WRITE_SPACING,
                 max_rate_wait: Duration::from_secs(15 * 60),
                 secondary_backoff: Duration::from_secs(60),
                 low_water: 0.1,
                 content_per_minute: 80,
-                points_per_minute: 900,
+                points_per_minute: DEFAULT_POINTS_PER_MINUTE,
                 max_body_bytes: 32 * 1024 * 1024,
                 max_pages: 20_000,
             },

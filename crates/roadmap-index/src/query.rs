@@ -97,6 +97,32 @@ pub struct IssueQuery {
 }
 
 impl IssueQuery {
+    /// Open issues (any status but done), in id order.
+    pub fn open() -> IssueQuery {
+        IssueQuery {
+            status: vec![StatusFilter::Open],
+            ..IssueQuery::default()
+        }
+    }
+
+    /// Also: assigned to `login`.
+    pub fn assignee(mut self, login: impl Into<String>) -> IssueQuery {
+        self.assignee = Some(login.into());
+        self
+    }
+
+    /// Also: carries `label`.
+    pub fn label(mut self, label: impl Into<String>) -> IssueQuery {
+        self.labels.push(label.into());
+        self
+    }
+
+    /// At most `n` rows.
+    pub fn limit(mut self, n: u64) -> IssueQuery {
+        self.limit = Some(n);
+        self
+    }
+
     /// Whether an issue passes every filter but `text` (which the scan checks by substring).
     pub fn matches(&self, issue: &Issue) -> bool {
         if !self.status.is_empty() && !self.status.iter().any(|f| f.matches(issue.status)) {

@@ -19,3 +19,7 @@ pub use tracker::{
     IssuePatch, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Tracker,
 };
 pub use values::{CloseReason, ItemId, ParseValueError, Priority, Status, Timestamp};
+
+/// Parallel requests and file writers by default: GitHub allows 100 concurrent requests but
+/// asks for restraint, and a pull is bound by the network well before 8.
+pub const DEFAULT_WORKERS: usize = 8;

@@ -28,6 +28,19 @@ pub struct RepoSpec {
 }
 
 impl RepoSpec {
+    /// A repository `owner/name` with `issues` generated issues, one pull request for every
+    /// 20, 4 milestones, 8 labels and a comment on each issue.
+    pub fn sample(owner: &str, name: &str, issues: u64) -> Self {
+        RepoSpec {
+            issues,
+            prs: issues / 20,
+            milestones: 4,
+            labels: 8,
+            comments: 1,
+            ..RepoSpec::new(owner, name)
+        }
+    }
+
     /// A repository `owner/name` with nothing in it.
     pub fn new(owner: &str, name: &str) -> Self {
         RepoSpec {

@@ -29,8 +29,8 @@ use roadmap_model::{TrackerError, TrackerMetrics};
 use serde::Serialize;
 
 pub use map::Mapping;
-pub use pull::pull;
-pub use push::{Planned, PushOptions, PushReport, SyncReport, push, sync};
+pub use pull::{Events, pull};
+pub use push::{DEFAULT_LABEL_COLOR, Planned, PushOptions, PushReport, SyncReport, push, sync};
 pub use state::{LastRun, ProjectLock, STATE_VERSION, SyncState};
 
 /// Whether a tracker error stops the whole run (waiting will not help within it): a rate limit
@@ -81,6 +81,9 @@ pub enum SyncError {
     Io(#[from] std::io::Error),
 }
 
+/// Items per batch (and the fewest per index transaction when that many wait) by default.
+pub const DEFAULT_BATCH_SIZE: usize = 50;
+
 /// What to pull and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullOptions {
@@ -113,8 +116,8 @@ impl Default for PullOptions {
             labels: true,
             comments: true,
             full: false,
-            workers: 8,
-            batch_size: 50,
+            workers: roadmap_model::DEFAULT_WORKERS,
+            batch_size: DEFAULT_BATCH_SIZE,
             dry_run: false,
             mapping: Mapping::default(),
         }

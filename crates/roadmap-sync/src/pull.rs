@@ -23,7 +23,8 @@ use crate::pipeline;
 use crate::state::{LastRun, ProjectLock, SyncState, checkpoint};
 use crate::{Counts, ItemFailure, Phase, PullOptions, PullReport, SyncError, SyncEvent, comments};
 
-pub(crate) type Events<'a> = &'a (dyn Fn(SyncEvent) + Send + Sync);
+/// The callback that receives a run's progress events.
+pub type Events<'a> = &'a (dyn Fn(SyncEvent) + Send + Sync);
 
 enum Outcome {
     /// A dry run: this would be created (`true`) or updated (`false`).

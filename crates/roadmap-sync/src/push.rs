@@ -27,6 +27,9 @@ use crate::pull::{Events, apply_milestone, diff, milestone_fingerprint, pull_loc
 use crate::state::{ProjectLock, SyncState};
 use crate::{ItemFailure, Phase, PullOptions, PullReport, SyncError, SyncEvent, comments};
 
+/// Colour of the labels a push creates, by default (GitHub's grey).
+pub const DEFAULT_LABEL_COLOR: &str = "ededed";
+
 /// What to push and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushOptions {
@@ -43,7 +46,7 @@ impl Default for PushOptions {
         PushOptions {
             dry_run: false,
             mapping: Mapping::default(),
-            label_color: "ededed".into(),
+            label_color: DEFAULT_LABEL_COLOR.into(),
         }
     }
 }

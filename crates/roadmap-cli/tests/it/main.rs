@@ -7,6 +7,7 @@
     clippy::print_stderr
 )]
 
+mod embed;
 mod local;
 mod security;
 mod sync;
