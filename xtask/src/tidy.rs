@@ -230,3 +230,27 @@ fn every_test_file_is_compiled() {
         "test files that never run: {forgotten:?}"
     );
 }
+
+/// Every library crate's front page shows a runnable example (not `no_run`, not `ignore`):
+/// `cargo test` runs it, so it stays true.
+#[test]
+fn every_library_crate_has_a_runnable_crate_level_example() {
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(workspace_root().join("crates")).expect("crates/") {
+        let dir = entry.expect("entry").path();
+        let Ok(text) = std::fs::read_to_string(dir.join("src/lib.rs")) else {
+            continue;
+        };
+        let runnable = text
+            .lines()
+            .take_while(|l| l.starts_with("//!") || l.starts_with("#!") || l.is_empty())
+            .any(|l| matches!(l.trim_end(), "//! ```" | "//! ```rust"));
+        if !runnable {
+            missing.push(dir.display().to_string());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "crates without a runnable example in their crate docs: {missing:?}"
+    );
+}

@@ -4,6 +4,19 @@
 //! Invariants: this crate knows nothing of HTTP or GitHub; keys and values are opaque. A
 //! corrupt, truncated or old-version entry is a miss, never an error. Disk writes are atomic
 //! (temp file + rename). Keys are stored hashed on disk (they may embed a token fingerprint).
+//!
+//! ```
+//! use roadmap_cache::{Cache, CacheOptions};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let cache = Cache::new(Some(dir.path().to_owned()), CacheOptions::default());
+//! cache.put("GET /repos/octo/demo/issues", b"[]".to_vec());
+//! assert_eq!(cache.get("GET /repos/octo/demo/issues").as_deref(), Some(&b"[]".to_vec()));
+//! // A second process (a new cache over the same folder) finds it on disk.
+//! let again = Cache::new(Some(dir.path().to_owned()), CacheOptions::default());
+//! assert!(again.get("GET /repos/octo/demo/issues").is_some());
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -150,7 +150,7 @@ pub async fn issue(
                 .await
                 .map_err(|e| match e {
                     roadmap::Error::Invalid { problems, .. } => anyhow::anyhow!(
-                        "nothing added to issue {}: {}",
+                        "nothing added to issue {}: the comment {}",
                         file.item().id,
                         problems.join("; ")
                     ),

@@ -814,7 +814,22 @@ pub async fn doctor(
             }
         }
         match gh.repository().await {
-            Ok(_) => line(out, true, "repo access", "the repository is visible".into())?,
+            Ok(r) if !r.has_issues => line(
+                out,
+                false,
+                "repo access",
+                format!("{} is visible, but its issues are turned off", r.full_name),
+            )?,
+            Ok(r) => line(
+                out,
+                true,
+                "repo access",
+                format!(
+                    "{} is visible{}",
+                    r.full_name,
+                    if r.private { " (private)" } else { "" }
+                ),
+            )?,
             Err(e) => line(out, false, "repo access", e.to_string())?,
         }
     }

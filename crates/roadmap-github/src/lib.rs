@@ -7,15 +7,23 @@
 //! the client looks for what it may have created first); a listing that fails is an error,
 //! never an empty result.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), roadmap_github::BuildError> {
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::TryStreamExt;
 //! use roadmap_github::GitHub;
-//! use roadmap_model::Tracker;
+//! use roadmap_model::{ListOptions, Tracker};
+//! # let sim = roadmap_sim::Simulator::start(roadmap_sim::SimConfig::default()
+//! #     .repo(roadmap_sim::RepoSpec::sample("octo", "demo", 250))).await?;
+//!
 //! let gh = GitHub::builder("octo", "demo")
-//!     .api_url("https://api.github.com")
+//!     .api_url(sim.url()) // default: https://api.github.com
 //!     .workers(8)
 //!     .build()?;
-//! let m = gh.metrics();
+//! let pages: Vec<_> = gh.list_issues(ListOptions::default()).try_collect().await?;
+//! let issues: usize = pages.iter().map(|p| p.items.len()).sum();
+//! assert_eq!(issues, 250); // the 12 pull requests GitHub lists among issues are left out
+//! assert_eq!(gh.metrics().calls(), pages.len() as u64);
 //! # Ok(()) }
 //! ```
 
@@ -70,6 +78,18 @@ pub const DEFAULT_WORKERS: usize = roadmap_model::DEFAULT_WORKERS;
 pub const DEFAULT_WRITE_SPACING: Duration = Duration::from_secs(1);
 /// GitHub's secondary limit on REST points per minute (a GET costs 1, a write 5).
 pub const DEFAULT_POINTS_PER_MINUTE: u32 = 900;
+
+/// A repository as `GET /repos/{owner}/{repo}` describes it (the fields a sync cares about).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Repository {
+    /// `OWNER/NAME`, as GitHub spells it now (a renamed repository answers with its new name).
+    pub full_name: String,
+    /// Whether only collaborators see it.
+    pub private: bool,
+    /// Whether its issues are turned on.
+    pub has_issues: bool,
+}
 
 /// Builds a [`GitHub`] client. Every setter documents its default.
 #[derive(Debug, Clone)]
@@ -344,11 +364,17 @@ impl GitHub {
     }
 
     /// `GET /repos/{o}/{r}`: checks the repository is visible.
-    pub async fn repository(&self) -> Result<Value, TrackerError> {
+    pub async fn repository(&self) -> Result<Repository, TrackerError> {
         let path = self.repo_path.clone();
-        self.get(&path, "GET /repos/{owner}/{repo}", &self.what, true)
+        let v = self
+            .get(&path, "GET /repos/{owner}/{repo}", &self.what, true)
             .await?
-            .json(&self.what)
+            .json(&self.what)?;
+        Ok(Repository {
+            full_name: v["full_name"].as_str().unwrap_or_default().to_owned(),
+            private: v["private"].as_bool().unwrap_or(false),
+            has_issues: v["has_issues"].as_bool().unwrap_or(true),
+        })
     }
 
     async fn get(

@@ -6,6 +6,30 @@
 //! added or deleted files are read), so it is never stale. A missing, corrupt or old-schema
 //! index is rebuilt. Values are always bound, never formatted into SQL. This crate never
 //! prints and never reads the environment.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use roadmap_index::{Index, IssueQuery};
+//! use roadmap_model::{Issue, ItemId, Status};
+//! use roadmap_store::Store;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::init(dir.path(), "")?;
+//! let mut done = Issue::new(ItemId::new("0000aaaa")?, "Ship the login page");
+//! done.status = Status::Done;
+//! store.create(done)?;
+//! store.create(Issue::new(ItemId::new("0000bbbb")?, "Fix the login crash"))?;
+//!
+//! let (index, report) = Index::open(&store).await?; // reconciled with the files
+//! assert_eq!(report.updated, 2);
+//! let open = roadmap_index::collect_rows(index.list_issues(&IssueQuery::open())).await?;
+//! assert_eq!(open.len(), 1);
+//! let hits = index.search("login", 10).await?;
+//! assert_eq!(hits.len(), 2);
+//! index.close().await;
+//! # Ok(()) }
+//! ```
 
 mod query;
 mod watch;
@@ -44,19 +68,24 @@ pub enum IndexError {
         path: PathBuf,
         /// The failure.
         #[source]
-        source: sqlx::Error,
+        source: SqlError,
     },
     /// The file store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+/// What SQLite said, without the driver's types in this crate's public signatures.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SqlError(#[from] sqlx::Error);
+
 impl IndexError {
     /// Whether SQLite reports the file damaged (`SQLITE_CORRUPT`, `SQLITE_NOTADB`) or
     /// holding values of the wrong type: a rebuild from the files is the cure.
     pub fn is_corrupt(&self) -> bool {
         match self {
-            IndexError::Sqlite { source, .. } => match source {
+            IndexError::Sqlite { source, .. } => match &source.0 {
                 sqlx::Error::Database(db) => {
                     matches!(db.code().as_deref(), Some("11" | "26"))
                         || db.message().contains("malformed")
@@ -121,7 +150,7 @@ pub struct Index {
 fn sql_err(path: &Path) -> impl Fn(sqlx::Error) -> IndexError + '_ {
     move |source| IndexError::Sqlite {
         path: path.to_owned(),
-        source,
+        source: SqlError(source),
     }
 }
 
@@ -602,7 +631,7 @@ impl Index {
             .map(move |r| {
                 r.map_err(|source| IndexError::Sqlite {
                     path: path.clone(),
-                    source,
+                    source: SqlError(source),
                 })
                 .map(|row| issue_row(&row))
             })

@@ -3,6 +3,19 @@
 //!
 //! This crate does no IO: it holds plain data, parsing of the small value types
 //! (status, priority, ids) and the trait. Every other crate depends on it.
+//!
+//! ```
+//! use roadmap_model::{Issue, ItemId, Priority, Status};
+//!
+//! let mut issue = Issue::new(ItemId::new("1a2b3c4d")?, "Fix the login bug");
+//! issue.priority = "high".parse()?;
+//! issue.labels.push("Priority: High".into());
+//! assert_eq!(issue.status, Status::Todo);
+//! assert_eq!(issue.priority, Priority::High);
+//! // A GitHub issue pulled without a local id is named after its number.
+//! assert_eq!(ItemId::for_remote_issue(12).as_str(), "gh-12");
+//! # Ok::<(), roadmap_model::ParseValueError>(())
+//! ```
 
 mod item;
 mod text;

@@ -5,13 +5,18 @@
 //! It is an independent implementation of what GitHub documents (see `docs/simulator.md`
 //! for the rules and their sources); it must not depend on roadmap's own GitHub client.
 //!
-//! ```no_run
-//! # async fn demo() -> std::io::Result<()> {
+//! ```
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use roadmap_sim::{RepoSpec, SimConfig, Simulator};
-//! let mut spec = RepoSpec::new("octo", "demo");
-//! spec.issues = 250;
-//! let sim = Simulator::start(SimConfig::default().repo(spec)).await?;
-//! println!("{}", sim.url()); // http://127.0.0.1:PORT
+//!
+//! let sim = Simulator::start(SimConfig::default().repo(RepoSpec::sample("octo", "demo", 250))).await?;
+//! let url = format!("{}/repos/octo/demo/issues?per_page=100", sim.url()); // http://127.0.0.1:PORT/…
+//! let page = tokio::task::spawn_blocking(move || ureq::get(&url).call()).await??;
+//! // Today's github.com: cursor pages, a `next` link and no `last`.
+//! let link = page.headers()["link"].to_str()?.to_owned();
+//! assert!(link.contains("rel=\"next\"") && !link.contains("rel=\"last\""));
+//! assert_eq!(sim.metrics().calls("GET /repos/{owner}/{repo}/issues"), 1);
 //! # Ok(()) }
 //! ```
 

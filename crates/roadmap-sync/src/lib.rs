@@ -10,6 +10,30 @@
 //! deletes a local file because the remote lacks it (a full pull marks it `lost`); a
 //! watermark moves only after a complete pass, and only to a remote `updated_at`; it never
 //! prints — progress is a stream of [`SyncEvent`]s.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use roadmap_index::Index;
+//! use roadmap_store::Store;
+//! use roadmap_sync::{PullOptions, pull};
+//! # let sim = roadmap_sim::Simulator::start(roadmap_sim::SimConfig::default()
+//! #     .repo(roadmap_sim::RepoSpec::sample("octo", "demo", 120))).await?;
+//! # let url = sim.url();
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::init(dir.path(), "")?;
+//! let (index, _) = Index::open(&store).await?;
+//! // Any `Tracker`; here the GitHub client, pointed at a simulated GitHub.
+//! let github = roadmap_github::GitHub::builder("octo", "demo").api_url(url).build()?;
+//! let report = pull(&github, &index, "octo/demo", &PullOptions::default(), &|_| {}).await?;
+//! assert_eq!(report.resources["issues"].created, 120);
+//! // Again: only what changed since the watermark, answered 304.
+//! let again = pull(&github, &index, "octo/demo", &PullOptions::default(), &|_| {}).await?;
+//! assert_eq!(again.files_written, 0);
+//! # index.close().await;
+//! # Ok(()) }
+//! ```
 
 pub mod comments;
 pub mod conflicts;

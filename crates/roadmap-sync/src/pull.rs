@@ -1109,12 +1109,12 @@ async fn pull_comments(
                         report.files_written += 1;
                     }
                     Ok(false) => counts.unchanged += 1,
-                    Err(reason) => {
+                    Err(e) => {
                         counts.failed += 1;
                         failed = true;
                         report.failures.push(ItemFailure {
                             what: format!("comments of {id}"),
-                            reason,
+                            reason: e.to_string(),
                         });
                     }
                 }

@@ -293,9 +293,9 @@ async fn resume(
                 .find(|c| Some(c.issue_number) == intent.number && c.body == intent.body);
             if let (Some(c), Ok(id)) = (found, ItemId::new(&intent.issue)) {
                 let p = comments::path(store, &id);
-                let mut list = comments::read(store, &p).map_err(|m| SyncError::State {
+                let mut list = comments::read(store, &p).map_err(|e| SyncError::State {
                     path: p.clone(),
-                    message: m,
+                    message: e.to_string(),
                 })?;
                 if let Some(local) = list
                     .iter_mut()
@@ -1026,10 +1026,10 @@ async fn push_comments(p: &mut Pusher<'_>) -> Result<(), SyncError> {
         };
         let mut list = match comments::read(p.store, &path) {
             Ok(l) => l,
-            Err(reason) => {
+            Err(e) => {
                 p.report.failures.push(ItemFailure {
                     what: path.display().to_string(),
-                    reason,
+                    reason: e.to_string(),
                 });
                 continue;
             }

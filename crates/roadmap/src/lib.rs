@@ -140,6 +140,9 @@ pub enum Error {
     /// A conflict could not be resolved.
     #[error(transparent)]
     Conflict(#[from] roadmap_sync::conflicts::ConflictError),
+    /// A comments file could not be read or written.
+    #[error(transparent)]
+    Comments(#[from] roadmap_sync::comments::CommentsError),
     /// The file store failed.
     #[error(transparent)]
     Store(#[from] roadmap_store::StoreError),

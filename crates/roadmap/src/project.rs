@@ -8,6 +8,7 @@ use roadmap_github::GitHub;
 use roadmap_index::{Index, IssueQuery, IssueRow, ReconcileReport, SearchHit};
 use roadmap_model::{Issue, ItemId, Milestone, Roadmap, Timestamp, Tracker};
 use roadmap_store::{ItemFile, Kind, Store};
+use roadmap_sync::comments::CommentsError;
 use roadmap_sync::conflicts::Conflict;
 use roadmap_sync::merge::Side;
 use roadmap_sync::{Events, LastRun, PullOptions, PullReport, PushOptions, SyncReport, SyncState};
@@ -467,11 +468,13 @@ impl Project {
     pub async fn comment(&self, key: &str, body: &str) -> Result<(ItemId, PathBuf)> {
         let file = self.find_issue(key).await?;
         let id = file.item().id.clone();
-        let path =
-            roadmap_sync::comments::add(&self.store, &id, body).map_err(|m| Error::Invalid {
+        let path = roadmap_sync::comments::add(&self.store, &id, body).map_err(|e| match e {
+            CommentsError::Invalid(problem) => Error::Invalid {
                 what: format!("the comment on issue {id}"),
-                problems: vec![m],
-            })?;
+                problems: vec![problem],
+            },
+            e => Error::Comments(e),
+        })?;
         Ok((id, path))
     }
 
