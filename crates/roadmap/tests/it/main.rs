@@ -2,8 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "../../examples/custom_tracker.rs"]
+mod custom_tracker;
 #[path = "../../examples/quickstart.rs"]
 mod quickstart;
+#[path = "../../examples/two_way.rs"]
+mod two_way;
 
 use roadmap::simulator::{RepoSpec, SimConfig, Simulator};
 use roadmap::{Error, IssueEdit, Project, PullSpec, Source};
@@ -11,6 +15,16 @@ use roadmap::{Error, IssueEdit, Project, PullSpec, Source};
 #[test]
 fn the_quickstart_example_runs() {
     quickstart::main().expect("the example runs");
+}
+
+#[test]
+fn the_custom_tracker_example_runs() {
+    custom_tracker::main().expect("the example runs");
+}
+
+#[test]
+fn the_two_way_example_runs() {
+    two_way::main().expect("the example runs");
 }
 
 async fn pulled(issues: u64) -> (Simulator, tempfile::TempDir, Project) {
