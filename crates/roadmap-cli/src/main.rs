@@ -12,7 +12,6 @@ mod auth;
 mod demo;
 mod json;
 mod local;
-mod origin;
 mod render;
 mod sync;
 
@@ -571,7 +570,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Some(d) => d.to_owned(),
                 None => std::env::current_dir().context("reading the current folder")?,
             };
-            let origin = origin::of(&root);
+            let origin = roadmap::origin::of(&root);
             let repo = repo.or_else(|| {
                 origin
                     .as_ref()

@@ -39,6 +39,7 @@
 pub mod config;
 mod edit;
 pub mod host;
+pub mod origin;
 mod project;
 
 use std::path::PathBuf;

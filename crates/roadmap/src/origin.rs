@@ -1,4 +1,5 @@
-//! The GitHub repository a git checkout was cloned from, for `roadmap init` without `--repo`.
+//! The GitHub repository a git checkout was cloned from, for a project initialised without
+//! naming its repository.
 //!
 //! Read from `.git/config` as text: no `git` is run, because a cloned folder's git config can
 //! name programs for git to run (`core.fsmonitor`, `core.sshCommand`), and a project folder

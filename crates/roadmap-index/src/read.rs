@@ -1,0 +1,259 @@
+//! Reads: listings, full-text search, lookups, milestone progress, and the scan of the
+//! files that stands in when SQLite cannot be used.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+impl Index {
+    /// Issues matching `q`, streamed row by row.
+    pub fn list_issues(&self, q: &IssueQuery) -> BoxStream<'_, Result<IssueRow, IndexError>> {
+        let mut sql = String::from(
+            "SELECT i.id, i.number, i.title, i.status, i.priority, i.milestone, i.assignees, i.labels, i.updated, i.path FROM issues i",
+        );
+        let mut binds: Vec<String> = Vec::new();
+        let mut clauses: Vec<String> = Vec::new();
+        if let Some(text) = &q.text {
+            sql.push_str(" JOIN issues_fts f ON f.rowid = i.rowid");
+            clauses.push("issues_fts MATCH ?".into());
+            binds.push(fts_query(text));
+        }
+        if !q.status.is_empty() {
+            let mut ors = Vec::new();
+            for f in &q.status {
+                match f {
+                    StatusFilter::Is(s) => {
+                        ors.push("i.status = ?".to_owned());
+                        binds.push(s.to_string());
+                    }
+                    StatusFilter::Open => ors.push("i.status <> 'done'".to_owned()),
+                    StatusFilter::Closed => ors.push("i.status = 'done'".to_owned()),
+                }
+            }
+            clauses.push(format!("({})", ors.join(" OR ")));
+        }
+        if let Some(p) = q.priority {
+            clauses.push("i.priority = ?".into());
+            binds.push(p.to_string());
+        }
+        if let Some(a) = &q.assignee {
+            clauses.push("i.rowid IN (SELECT issue FROM issue_assignees WHERE login = ?)".into());
+            binds.push(a.clone());
+        }
+        if let Some(m) = &q.milestone {
+            clauses.push("i.milestone = ?".into());
+            binds.push(m.clone());
+        }
+        for l in &q.labels {
+            clauses.push("i.rowid IN (SELECT issue FROM issue_labels WHERE label = ?)".into());
+            binds.push(l.clone());
+        }
+        if !clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&clauses.join(" AND "));
+        }
+        sql.push_str(" ORDER BY ");
+        sql.push_str(query::order_by(q.sort));
+        if let Some(limit) = q.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for b in binds {
+            query = query.bind(b);
+        }
+        let path = self.path.clone();
+        query
+            .fetch(&self.pool)
+            .map(move |r| {
+                r.map_err(|source| IndexError::Sqlite {
+                    path: path.clone(),
+                    source: SqlError(source),
+                })
+                .map(|row| issue_row(&row))
+            })
+            .boxed()
+    }
+
+    /// Full-text search over titles and bodies, best matches first.
+    pub async fn search(&self, text: &str, limit: u64) -> Result<Vec<SearchHit>, IndexError> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.number, i.title, i.status, i.priority, i.milestone, i.assignees, i.labels, i.updated, i.path, \
+             snippet(issues_fts, -1, '[', ']', '…', 12) AS snip \
+             FROM issues_fts f JOIN issues i ON i.rowid = f.rowid WHERE issues_fts MATCH ? ORDER BY rank LIMIT ?",
+        )
+        .bind(fts_query(text))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql_err(&self.path))?;
+        Ok(rows
+            .iter()
+            .map(|r| SearchHit {
+                row: issue_row(r),
+                snippet: r.try_get("snip").unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The file of the issue with this id, or `#N`/`N` GitHub number.
+    pub async fn find_issue(&self, key: &str) -> Result<Option<PathBuf>, IndexError> {
+        let number = key.strip_prefix('#').unwrap_or(key).parse::<i64>().ok();
+        let row: Option<(String,)> = match number {
+            Some(n) => sqlx::query_as("SELECT path FROM issues WHERE number = ? OR id = ? ORDER BY number = ? DESC LIMIT 1")
+                .bind(n)
+                .bind(key)
+                .bind(n)
+                .fetch_optional(&self.pool)
+                .await,
+            None => sqlx::query_as("SELECT path FROM issues WHERE id = ?").bind(key).fetch_optional(&self.pool).await,
+        }
+        .map_err(sql_err(&self.path))?;
+        Ok(row.map(|(p,)| PathBuf::from(p)))
+    }
+
+    /// Milestones with their progress, by title.
+    pub async fn milestone_progress(
+        &self,
+        title: Option<&str>,
+    ) -> Result<Vec<MilestoneProgress>, IndexError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT m.title, coalesce(i.status, ''), count(i.rowid) FROM milestones m LEFT JOIN issues i ON i.milestone = m.title \
+             WHERE (?1 IS NULL OR m.title = ?1) GROUP BY m.title, i.status ORDER BY m.title",
+        )
+        .bind(title)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql_err(&self.path))?;
+        let est: Vec<(String, f64)> = sqlx::query_as(
+            "SELECT m.title, coalesce(sum(i.estimate), 0.0) FROM milestones m LEFT JOIN issues i ON i.milestone = m.title \
+             WHERE (?1 IS NULL OR m.title = ?1) GROUP BY m.title",
+        )
+        .bind(title)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(sql_err(&self.path))?;
+        let est: HashMap<String, f64> = est.into_iter().collect();
+        let mut out: Vec<MilestoneProgress> = Vec::new();
+        for (t, status, n) in rows {
+            if out.last().is_none_or(|m| m.title != t) {
+                out.push(MilestoneProgress {
+                    estimate: est.get(&t).copied().unwrap_or(0.0),
+                    title: t,
+                    total: 0,
+                    done: 0,
+                    by_status: Vec::new(),
+                });
+            }
+            let Some(m) = out.last_mut() else { continue };
+            if status.is_empty() {
+                continue;
+            }
+            m.total += n;
+            if status == "done" {
+                m.done += n;
+            }
+            m.by_status.push((status, n));
+        }
+        Ok(out)
+    }
+}
+
+/// Quotes every word so that user text can never be read as FTS5 syntax.
+pub(crate) fn fts_query(text: &str) -> String {
+    let words: Vec<String> = query::words(text).map(|w| format!("\"{w}\"")).collect();
+    if words.is_empty() {
+        "\"\"".into()
+    } else {
+        words.join(" ")
+    }
+}
+
+pub(crate) fn issue_row(r: &sqlx::sqlite::SqliteRow) -> IssueRow {
+    let list = |col: &str| -> Vec<String> {
+        r.try_get::<String, _>(col)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default()
+    };
+    IssueRow {
+        id: r.try_get("id").unwrap_or_default(),
+        number: r.try_get("number").ok().flatten(),
+        title: r.try_get("title").unwrap_or_default(),
+        status: r.try_get("status").unwrap_or_default(),
+        priority: r.try_get("priority").unwrap_or_default(),
+        milestone: r.try_get("milestone").ok().flatten(),
+        assignees: list("assignees"),
+        labels: list("labels"),
+        updated: r.try_get("updated").ok().flatten(),
+        path: r.try_get("path").unwrap_or_default(),
+    }
+}
+
+/// Lists issues by reading every file: the fallback when SQLite cannot be used.
+pub fn scan_issues(
+    store: &Store,
+    q: &IssueQuery,
+) -> Result<(Vec<IssueRow>, Vec<LoadError>), StoreError> {
+    let report = store.load_all::<Issue>()?;
+    let mut rows: Vec<(IssueRow, i64, Option<String>)> = report
+        .items
+        .iter()
+        .filter(|f| q.matches(f.item()))
+        .map(|f| {
+            let i = f.item();
+            (
+                IssueRow::from_issue(i, &f.path),
+                i.priority.rank(),
+                i.created.map(|t| t.to_string()),
+            )
+        })
+        .collect();
+    sort_rows(&mut rows, q.sort);
+    let mut rows: Vec<IssueRow> = rows.into_iter().map(|r| r.0).collect();
+    if let Some(limit) = q.limit {
+        rows.truncate(limit as usize);
+    }
+    Ok((rows, report.skipped))
+}
+
+/// Collects a row stream (for callers that want a Vec).
+pub async fn collect_rows(
+    stream: BoxStream<'_, Result<IssueRow, IndexError>>,
+) -> Result<Vec<IssueRow>, IndexError> {
+    stream.try_collect().await
+}
+
+impl FromStr for IssueQuery {
+    type Err = std::convert::Infallible;
+    /// A query of only free text.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(IssueQuery {
+            text: Some(s.to_owned()),
+            ..IssueQuery::default()
+        })
+    }
+}
+
+impl Index {
+    /// Every indexed issue with a GitHub number: number → file.
+    pub async fn issue_numbers(&self) -> Result<HashMap<u64, PathBuf>, IndexError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT number, path FROM issues WHERE number IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(sql_err(&self.path))?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, p)| (n as u64, PathBuf::from(p)))
+            .collect())
+    }
+
+    /// Files of the issues in a milestone (by title).
+    pub async fn issues_in_milestone(&self, title: &str) -> Result<Vec<PathBuf>, IndexError> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT path FROM issues WHERE milestone = ?")
+            .bind(title)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sql_err(&self.path))?;
+        Ok(rows.into_iter().map(|(p,)| PathBuf::from(p)).collect())
+    }
+}
