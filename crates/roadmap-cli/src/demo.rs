@@ -13,7 +13,7 @@ use roadmap::{
 };
 
 use crate::render::{clip, table};
-use crate::sync::{Progress, print_report, print_sync_report};
+use crate::sync::{Progress, Report, print_report, print_sync_report};
 
 pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Result<()> {
     let spec = RepoSpec {
@@ -26,6 +26,7 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
     };
     let sim = Simulator::start(SimConfig::default().repo(spec).latency(Latency::github())).await?;
     let tmp;
+    let tmp_used = dir.is_none();
     let root = match dir {
         Some(d) => d,
         None => {
@@ -45,7 +46,7 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
     )?;
     writeln!(
         out,
-        "latency model: 100 ms + 3 ms per item per request (like api.github.com). Project: {}\n",
+        "latency like api.github.com (100 ms + 3 ms per item). Project: {}",
         root.display()
     )?;
     let gh = project.github(Some("demo-token".into()))?;
@@ -54,36 +55,35 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
     for (title, note) in [
         (
             "1. First pull (full)",
-            "every page of issues, milestones, labels and comments; issues by GitHub's cursor links, one page after another, as github.com pages them today",
+            "issues, milestones, labels and comments, by GitHub's cursor links",
         ),
         (
             "2. Second pull (incremental)",
-            "asks only for what changed since the watermark",
+            "only what changed since the watermark",
         ),
         (
             "3. Third pull (no change)",
-            "conditional requests: every answer is a 304, no rate limit used, no file touched",
+            "conditional requests, every answer a 304, no file touched",
         ),
     ] {
         writeln!(out, "== {title}: {note}")?;
         out.flush()?;
         let report = project.pull(&gh, &PullSpec::default(), &events).await?;
-        print_report(out, &report, false)?;
-        writeln!(out)?;
+        print_report(out, &report, Report::Short)?;
     }
     writeln!(
         out,
-        "== 4. Someone edits #5 and comments on #6 on GitHub; pull again"
+        "== 4. #5 edited and #6 commented on GitHub; pull again"
     )?;
     sim.edit_issue("octo", "demo", 5, |i| {
         i.title = "Edited on GitHub during the demo".into()
     });
     sim.add_comment("octo", "demo", 6, "A comment added during the demo");
     let report = project.pull(&gh, &PullSpec::default(), &events).await?;
-    print_report(out, &report, false)?;
+    print_report(out, &report, Report::Short)?;
     writeln!(
         out,
-        "\n== 5. Two-way: a new local issue, a local edit of #7, and an edit of #7's body on GitHub; sync"
+        "== 5. A new local issue, #7 retitled here and its body rewritten on GitHub; sync"
     )?;
     project.create_issue(
         "Written offline during the demo",
@@ -107,12 +107,17 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
         i.body = Some("Body rewritten on GitHub during the demo.\n".into())
     });
     let report = project.sync(&gh, &PullSpec::default(), &events).await?;
-    print_sync_report(out, &report, false, project.settings()?.write_spacing)?;
-    writeln!(out, "\n== 6. Local queries on the index (no network)")?;
+    print_sync_report(
+        out,
+        &report,
+        Report::Short,
+        project.settings()?.write_spacing,
+    )?;
+    writeln!(out, "== 6. Local queries on the index (no network)")?;
     let query = IssueQuery {
         status: vec![StatusFilter::Open],
         assignee: Some("alice".into()),
-        limit: Some(5),
+        limit: Some(3),
         sort: SortKey::Number,
         ..IssueQuery::default()
     };
@@ -120,7 +125,7 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
     let rows = project.issues(&query).await?;
     writeln!(
         out,
-        "$ roadmap issue list --status open --assignee alice --limit 5 --sort number   ({:.1} ms)",
+        "$ roadmap issue list --status open --assignee alice --limit 3   ({:.1} ms)",
         started.elapsed().as_secs_f64() * 1000.0
     )?;
     let rows: Vec<Vec<String>> = rows
@@ -136,10 +141,10 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
         .collect();
     table(out, &["id", "status", "milestone", "title"], &rows)?;
     let started = Instant::now();
-    let hits = project.search("login crash", 5).await?;
+    let hits = project.search("login crash", 3).await?;
     writeln!(
         out,
-        "\n$ roadmap search \"login crash\"   ({:.1} ms)",
+        "$ roadmap search \"login crash\"   ({:.1} ms)",
         started.elapsed().as_secs_f64() * 1000.0
     )?;
     let rows: Vec<Vec<String>> = hits
@@ -158,22 +163,39 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
     index.close().await;
     writeln!(
         out,
-        "\n$ roadmap milestone status   (first 5 of {})",
+        "$ roadmap milestone status   (first 3 of {})",
         progress_rows.len()
     )?;
-    for p in progress_rows.iter().take(5) {
+    for p in progress_rows.iter().take(3) {
         writeln!(out, "{:<8} {:>4}/{:<4} done", p.title, p.done, p.total)?;
     }
     let shown = project
         .store()
         .path_of(roadmap::store::Kind::Issue, &ItemId::for_remote_issue(5));
-    writeln!(out, "\n$ cat {}", shown.display())?;
+    writeln!(
+        out,
+        "$ roadmap issue show '#5' --raw   (the file: {})",
+        shown.display()
+    )?;
     let text = fs_err::read_to_string(&shown)?;
-    for l in text.lines().take(24) {
+    for l in text.lines().take(12) {
         writeln!(out, "{l}")?;
     }
     if issues == 0 {
         bail!("nothing to show");
+    }
+    if tmp_used {
+        writeln!(
+            out,
+            "\nThe project was a temporary folder, removed now: `roadmap demo --keep DIR` keeps it to explore."
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\nThe project is in {}: try `roadmap -C {} issue list`.",
+            root.display(),
+            root.display()
+        )?;
     }
     Ok(())
 }

@@ -98,27 +98,53 @@ pub async fn issue(
                 )?;
             }
         }
-        IssueCmd::Show { id, json } => {
+        IssueCmd::Show { id, json, raw } => {
             let file = project.find_issue(&id).await?;
+            let comments = roadmap::sync::comments::path(project.store(), &file.item().id);
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&issue_json(&file))?)?;
-            } else {
+            } else if raw {
                 write!(out, "{}", file.render())?;
-                let comments = roadmap::sync::comments::path(project.store(), &file.item().id);
                 if let Ok(text) = fs_err::read_to_string(&comments) {
                     writeln!(out, "\n<!-- comments: {} -->\n{text}", comments.display())?;
                 }
+            } else {
+                let list = roadmap::sync::comments::read(project.store(), &comments)
+                    .unwrap_or_else(|e| {
+                        tracing::warn!("{e}");
+                        Vec::new()
+                    });
+                show_issue(out, &file, &list)?;
             }
         }
         IssueCmd::Edit { id, fields } => {
             let edit = fields.to_edit()?;
             if edit.is_empty() {
+                // The editor works on a copy: the issue's file changes only if the result is
+                // valid, so a bad edit never hides the issue from every listing.
                 let file = project.find_issue(&id).await?;
-                edit_in_editor(&file.path, editor)?;
-                let reread: ItemFile<Issue> = project.store().load(&file.path).with_context(
-                    || "the edited file is not valid; fix it and run `roadmap index check`",
-                )?;
-                writeln!(out, "edited issue {}", reread.item().id)?;
+                let original = fs_err::read_to_string(&file.path)?;
+                let mut copy = tempfile::Builder::new()
+                    .prefix(&format!("roadmap-{}-", file.item().id))
+                    .suffix(".md")
+                    .tempfile()?;
+                std::io::Write::write_all(&mut copy, original.as_bytes())?;
+                edit_in_editor(copy.path(), editor)?;
+                let edited = fs_err::read_to_string(copy.path())?;
+                if edited == original {
+                    writeln!(out, "issue {} unchanged", file.item().id)?;
+                    return Ok(());
+                }
+                match project.replace_issue_text(&file, &edited) {
+                    Ok(f) => writeln!(out, "edited issue {}", f.item().id)?,
+                    Err(e) => {
+                        let (_, kept) = copy.keep()?;
+                        bail!(
+                            "{e}; the issue's file is unchanged, your edit is kept in {}",
+                            kept.display()
+                        );
+                    }
+                }
             } else {
                 let file = project.edit_issue(&id, &edit).await?;
                 writeln!(out, "updated issue {}", file.item().id)?;
@@ -161,6 +187,90 @@ pub async fn issue(
                 "comment added to issue {id} ({}); `roadmap sync push` posts it",
                 path.display()
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// An issue for a person to read: a header, the fields that are set, the body, comments.
+fn show_issue(
+    out: &mut impl Write,
+    file: &ItemFile<Issue>,
+    comments: &[roadmap::model::Comment],
+) -> Result<()> {
+    let i = file.item();
+    let number = i.number().map(|n| format!("  #{n}")).unwrap_or_default();
+    writeln!(out, "{}{number}  {}", i.id, clip(&i.title, 200))?;
+    let mut fields = vec![
+        format!(
+            "status: {}{}",
+            i.status,
+            i.close_reason
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ),
+        format!("priority: {}", i.priority),
+    ];
+    if let Some(m) = &i.milestone {
+        fields.push(format!("milestone: {}", clip(m, 60)));
+    }
+    writeln!(out, "{}", fields.join("   "))?;
+    let list = |name: &str, v: &[String]| {
+        (!v.is_empty()).then(|| format!("{name}: {}", clip(&v.join(", "), 200)))
+    };
+    let more: Vec<String> = [
+        list("labels", &i.labels),
+        list("assignees", &i.assignees),
+        i.estimate.map(|e| format!("estimate: {e}h")),
+        i.progress.map(|p| format!("progress: {p}%")),
+        list("depends on", &i.depends_on),
+        list("blocks", &i.blocks),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for m in more {
+        writeln!(out, "{m}")?;
+    }
+    let when = |t: Option<Timestamp>| t.map(|t| t.0.format("%Y-%m-%d %H:%M").to_string());
+    let mut dates = Vec::new();
+    if let Some(c) = when(i.created) {
+        dates.push(format!("created {c}"));
+    }
+    if let Some(u) = when(i.updated) {
+        dates.push(format!("updated {u}"));
+    }
+    if let Some(url) = i.remote.as_ref().and_then(|r| r.url.as_deref()) {
+        dates.push(url.to_owned());
+    }
+    if !dates.is_empty() {
+        writeln!(out, "{}", dates.join(" · "))?;
+    }
+    writeln!(out, "file: {}", file.path.display())?;
+    if !i.body.is_empty() {
+        writeln!(out)?;
+        for l in i.body.lines() {
+            writeln!(
+                out,
+                "{}",
+                l.chars()
+                    .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+                    .collect::<String>()
+            )?;
+        }
+    }
+    if !comments.is_empty() {
+        writeln!(out, "\n── {} comments ──", comments.len())?;
+        for c in comments {
+            let who = if c.author.is_empty() {
+                "you (not pushed yet)"
+            } else {
+                &c.author
+            };
+            writeln!(out, "{who}, {}:", when(c.created).unwrap_or_default())?;
+            for l in c.body.lines() {
+                writeln!(out, "  {}", clip(l, 1000))?;
+            }
         }
     }
     Ok(())
@@ -579,8 +689,9 @@ pub struct ListFilter {
     /// Words in the title or body.
     #[arg(long, short)]
     pub text: Option<String>,
-    /// Order: id, priority, updated, created, title, number.
-    #[arg(long, default_value = "id")]
+    /// Order: number (GitHub's, as numbers; new local issues last), id, priority, updated,
+    /// created, title.
+    #[arg(long, default_value = "number")]
     pub sort: String,
     /// At most this many issues.
     #[arg(long, short = 'n')]

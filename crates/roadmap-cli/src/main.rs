@@ -28,17 +28,19 @@ use roadmap::{Project, Repo};
 #[command(
     name = "roadmap",
     version,
-    about = "GitHub issues as Markdown files, indexed and synced"
+    about = "GitHub issues as Markdown files, indexed and synced",
+    after_help = "Examples:\n  roadmap init && roadmap sync pull      # GITHUB_TOKEN or `gh auth login` for the token\n  roadmap issue list --status open --assignee alice\n  roadmap issue create 'Fix the login crash' -p high && roadmap sync\n\nExit codes: 0 done; 1 failed (one line on stderr says why and what to do); 2 usage;\n3 a sync partly done (the report lists what failed); 4 stopped by a rate limit (run again\nafter the time printed)."
 )]
 struct Cli {
     /// Project folder (default: the current folder or the nearest parent holding .roadmap/).
     #[arg(long, short = 'C', global = true)]
     dir: Option<PathBuf>,
-    /// More logging (-v info, -vv debug).
+    /// More detail: every API figure in sync reports, and info logs (-vv: debug logs).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    #[command(flatten)]
-    remote: sync::Remote,
+    /// Print nothing but errors (no progress, no report).
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -48,6 +50,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Create .roadmap/ in the project folder.
+    #[command(
+        after_help = "Examples:\n  roadmap init                      # the repository from the git remote origin\n  roadmap init --repo octo/app"
+    )]
     Init {
         /// GitHub repository OWNER/NAME to record in the config (default: the git remote
         /// `origin`, when it is on github.com).
@@ -56,14 +61,26 @@ enum Cmd {
     },
     /// Create, list, show and edit issues.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  roadmap issue create 'Fix the login crash' -p high -l bug\n  roadmap issue list --status open --assignee alice"
+    )]
     Issue(IssueCmd),
     /// Create, list and follow milestones.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  roadmap milestone create v1.0 --due 2027-03-31\n  roadmap milestone status"
+    )]
     Milestone(MilestoneCmd),
     /// Group milestones into roadmaps.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  roadmap roadmap create 2027 -m v1.0 -m v1.1\n  roadmap roadmap show 1a2b3c4d"
+    )]
     Roadmap(RoadmapCmd),
     /// Full-text search over issue titles and bodies.
+    #[command(
+        after_help = "Examples:\n  roadmap search 'login crash'\n  roadmap search safari -n 5 --json"
+    )]
     Search {
         /// Words to find.
         query: String,
@@ -76,27 +93,64 @@ enum Cmd {
     },
     /// Maintain the SQLite index.
     #[command(subcommand)]
+    #[command(after_help = "Examples:\n  roadmap index check\n  roadmap index rebuild")]
     Index(IndexCmd),
     /// Read and change configuration.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  roadmap config show\n  roadmap config set workers 16\n  roadmap config set --user allowed_hosts ghe.example.com"
+    )]
     Config(ConfigCmd),
     /// Keep the index in step with the files as they change.
+    #[command(
+        after_help = "Example:\n  roadmap watch          # keeps the index current while you edit .roadmap/ by hand"
+    )]
     Watch,
     /// Sync with GitHub: with no subcommand, pull and merge, then push local changes.
+    #[command(
+        after_help = "Examples:\n  roadmap sync                      # pull, merge, push\n  roadmap sync --dry-run            # what a sync would send\n  roadmap sync pull --full"
+    )]
     Sync(SyncArgs),
     /// List and resolve issues edited on both sides on the same field.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  roadmap conflicts list\n  roadmap conflicts resolve '#12' --theirs"
+    )]
     Conflicts(ConflictsCmd),
     /// Check what a sync needs: token, rate limit, latency, cache and index health.
-    Doctor,
+    #[command(
+        after_help = "Examples:\n  roadmap doctor\n  roadmap doctor --api-url https://ghe.example.com/api/v3"
+    )]
+    Doctor {
+        #[command(flatten)]
+        remote: sync::Remote,
+    },
     /// Show or empty the HTTP cache.
     #[command(subcommand)]
+    #[command(after_help = "Examples:\n  roadmap cache stats\n  roadmap cache clear")]
     Cache(CacheCmd),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  roadmap completions bash > ~/.local/share/bash-completion/completions/roadmap\n  roadmap completions zsh > ~/.zfunc/_roadmap\n  roadmap completions fish > ~/.config/fish/completions/roadmap.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(
+        after_help = "Example:\n  roadmap man > ~/.local/share/man/man1/roadmap.1 && man roadmap"
+    )]
+    Man,
     /// Run the demo: a simulated GitHub, a pull, an incremental and a no-change pull, queries.
     #[cfg(feature = "demo")]
+    #[command(
+        after_help = "Examples:\n  roadmap demo\n  roadmap demo --keep ./demo-project --issues 500"
+    )]
     Demo {
-        /// Project folder to pull into (default: a temporary one).
-        #[arg(long)]
+        /// Keep the demo project in this folder to explore afterwards (default: a temporary
+        /// folder, removed at the end).
+        #[arg(long = "keep", value_name = "DIR")]
         dir: Option<PathBuf>,
         /// Issues in the simulated repository.
         #[arg(long, default_value_t = 2000)]
@@ -116,22 +170,33 @@ struct SyncArgs {
 #[derive(Debug, Subcommand)]
 enum SyncCmd {
     /// Pull issues, milestones, labels and comments from GitHub.
+    #[command(
+        after_help = "Examples:\n  roadmap sync pull\n  roadmap sync pull --full --workers 16\n  roadmap sync pull --issues --no-comments --json"
+    )]
     Pull(sync::PullArgs),
     /// Push local changes (after bringing issues, milestones and labels up to date).
+    #[command(
+        after_help = "Examples:\n  roadmap sync push --dry-run        # the requests it would send\n  roadmap sync push"
+    )]
     Push(sync::PullArgs),
     /// Watermarks, last run and pending conflicts.
+    #[command(after_help = "Example:\n  roadmap sync status")]
     Status,
 }
 
 #[derive(Debug, Subcommand)]
 enum ConflictsCmd {
     /// Issues in conflict, with each conflicting field's two sides.
+    #[command(after_help = "Examples:\n  roadmap conflicts list\n  roadmap conflicts list --json")]
     List {
         /// JSON output.
         #[arg(long)]
         json: bool,
     },
     /// Resolve one: keep ours, take theirs, or edit the merged file by hand.
+    #[command(
+        after_help = "Examples:\n  roadmap conflicts resolve '#12' --ours\n  roadmap conflicts resolve 1a2b --edit"
+    )]
     Resolve {
         /// Issue id (or `#number`).
         id: String,
@@ -150,8 +215,10 @@ enum ConflictsCmd {
 #[derive(Debug, Subcommand)]
 enum CacheCmd {
     /// Entries and size.
+    #[command(after_help = "Example:\n  roadmap cache stats")]
     Stats,
     /// Remove every entry.
+    #[command(after_help = "Example:\n  roadmap cache clear")]
     Clear,
 }
 
@@ -205,6 +272,9 @@ pub struct IssueFields {
 #[derive(Debug, Subcommand)]
 pub enum IssueCmd {
     /// Create an issue.
+    #[command(
+        after_help = "Examples:\n  roadmap issue create 'Fix the login crash'\n  roadmap issue create 'Dark mode' -p high -l ui -m v1.0 -a alice --estimate 3"
+    )]
     Create {
         /// Title.
         #[arg(value_name = "TITLE")]
@@ -217,6 +287,9 @@ pub enum IssueCmd {
     },
     /// List issues, filtered and sorted.
     #[command(alias = "ls")]
+    #[command(
+        after_help = "Examples:\n  roadmap issue list --status open --sort priority\n  roadmap issue list -l bug -m v1.0 --json"
+    )]
     List {
         #[command(flatten)]
         filter: local::ListFilter,
@@ -224,15 +297,24 @@ pub enum IssueCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Show one issue (by id or #NUMBER).
+    /// Show one issue: its fields, body and comments (`--raw`: the file as it is).
+    #[command(
+        after_help = "Examples:\n  roadmap issue show '#12'\n  roadmap issue show 1a2b --raw\n  roadmap issue show 1a2b --json | jq .labels"
+    )]
     Show {
-        /// Id or #NUMBER.
+        /// Id (or the start of it) or #NUMBER.
         id: String,
         /// JSON output.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "raw")]
         json: bool,
+        /// The file itself (front matter and body), then the comments file.
+        #[arg(long)]
+        raw: bool,
     },
     /// Edit an issue: with field flags, or in $EDITOR without.
+    #[command(
+        after_help = "Examples:\n  roadmap issue edit '#12' --status in-progress -a alice\n  roadmap issue edit 1a2b              # in $EDITOR, on a copy"
+    )]
     Edit {
         /// Id or #NUMBER.
         id: String,
@@ -251,6 +333,7 @@ pub enum IssueCmd {
         reason: Option<roadmap::CloseReason>,
     },
     /// Mark an issue todo again.
+    #[command(after_help = "Example:\n  roadmap issue reopen '#12'")]
     Reopen {
         /// Id or #NUMBER.
         id: String,
@@ -271,6 +354,9 @@ pub enum IssueCmd {
 #[derive(Debug, Subcommand)]
 pub enum MilestoneCmd {
     /// Create a milestone.
+    #[command(
+        after_help = "Example:\n  roadmap milestone create v1.0 --due 2027-03-31 -d 'First release'"
+    )]
     Create {
         /// Title.
         title: String,
@@ -283,17 +369,22 @@ pub enum MilestoneCmd {
     },
     /// List milestones.
     #[command(alias = "ls")]
+    #[command(after_help = "Examples:\n  roadmap milestone list\n  roadmap milestone list --json")]
     List {
         /// JSON output.
         #[arg(long)]
         json: bool,
     },
     /// Show one milestone (id or title).
+    #[command(after_help = "Example:\n  roadmap milestone show v1.0")]
     Show {
         /// Id or title.
         id: String,
     },
     /// Progress of one or every milestone, from its issues.
+    #[command(
+        after_help = "Examples:\n  roadmap milestone status\n  roadmap milestone status v1.0 --json"
+    )]
     Status {
         /// Id or title (default: all).
         title: Option<String>,
@@ -320,11 +411,13 @@ pub enum MilestoneCmd {
         description: Option<String>,
     },
     /// Close a milestone (the next push closes it on GitHub).
+    #[command(after_help = "Example:\n  roadmap milestone close v1.0")]
     Close {
         /// Id, title or #NUMBER.
         id: String,
     },
     /// Open a closed milestone again.
+    #[command(after_help = "Example:\n  roadmap milestone reopen v1.0")]
     Reopen {
         /// Id, title or #NUMBER.
         id: String,
@@ -334,6 +427,7 @@ pub enum MilestoneCmd {
 #[derive(Debug, Subcommand)]
 pub enum RoadmapCmd {
     /// Create a roadmap from milestones.
+    #[command(after_help = "Example:\n  roadmap roadmap create 2027 -m v1.0 -m v1.1 --owner alice")]
     Create {
         /// Title.
         title: String,
@@ -346,12 +440,14 @@ pub enum RoadmapCmd {
     },
     /// List roadmaps.
     #[command(alias = "ls")]
+    #[command(after_help = "Example:\n  roadmap roadmap list")]
     List {
         /// JSON output.
         #[arg(long)]
         json: bool,
     },
     /// Show a roadmap and the progress of its milestones.
+    #[command(after_help = "Example:\n  roadmap roadmap show 1a2b3c4d")]
     Show {
         /// Id.
         id: String,
@@ -361,19 +457,25 @@ pub enum RoadmapCmd {
 #[derive(Debug, Subcommand)]
 enum IndexCmd {
     /// Drop the index and rebuild it from the files.
+    #[command(after_help = "Example:\n  roadmap index rebuild")]
     Rebuild,
     /// Reconcile with the files, run SQLite's integrity check, report bad files (exit 1 if any).
+    #[command(after_help = "Example:\n  roadmap index check")]
     Check,
 }
 
 #[derive(Debug, Subcommand)]
 enum ConfigCmd {
     /// Print one value.
+    #[command(after_help = "Example:\n  roadmap config get workers")]
     Get {
         /// Key.
         key: String,
     },
     /// Set a value in .roadmap/config.toml (or the user file with --user).
+    #[command(
+        after_help = "Examples:\n  roadmap config set workers 16\n  roadmap config set --user editor 'code --wait'"
+    )]
     Set {
         /// Key.
         key: String,
@@ -384,6 +486,7 @@ enum ConfigCmd {
         user: bool,
     },
     /// Every key with its value and where it came from.
+    #[command(after_help = "Example:\n  roadmap config show")]
     Show,
 }
 
@@ -399,7 +502,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -438,10 +541,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
+fn init_tracing(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROADMAP_LOG")
@@ -449,6 +553,8 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal, never into a pipe or a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .try_init();
@@ -553,14 +659,37 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let dir = cli.dir.as_deref();
-    let mut flags = remote_flags(&cli.remote);
-    if let Cmd::Sync(SyncArgs { cmd, args }) = &cli.cmd {
-        let given = match cmd {
-            Some(SyncCmd::Pull(a) | SyncCmd::Push(a)) => a,
-            _ => args,
-        };
-        flags.push(("workers", given.workers.map(|w| w.to_string())));
-        flags.push(("batch_size", given.batch_size.map(|w| w.to_string())));
+    let mut flags = Vec::new();
+    match &cli.cmd {
+        Cmd::Sync(SyncArgs { cmd, args }) => {
+            let given = match cmd {
+                Some(SyncCmd::Pull(a) | SyncCmd::Push(a)) => a,
+                _ => args,
+            };
+            flags = remote_flags(&given.remote);
+            flags.push(("workers", given.workers.map(|w| w.to_string())));
+            flags.push(("batch_size", given.batch_size.map(|w| w.to_string())));
+        }
+        Cmd::Doctor { remote } => flags = remote_flags(remote),
+        _ => {}
+    }
+    match &cli.cmd {
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            // Into memory first: the generator panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "roadmap", &mut script);
+            out.write_all(&script)?;
+            out.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Cmd::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            out.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     let config = user_config(&flags)?;
     let project = || open_project(dir, config.clone());
@@ -672,14 +801,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Sync(SyncArgs { cmd, args }) => {
             let project = project()?;
+            let style = |a: &sync::PullArgs| sync::Report::of(a.json, cli.quiet, cli.verbose);
             let code = match cmd {
-                Some(SyncCmd::Pull(args)) => sync::pull(&project, &args, &mut out).await?,
-                Some(SyncCmd::Push(args)) => sync::two_way(&project, &args, true, &mut out).await?,
+                Some(SyncCmd::Pull(args)) => {
+                    sync::pull(&project, &args, style(&args), &mut out).await?
+                }
+                Some(SyncCmd::Push(args)) => {
+                    sync::two_way(&project, &args, true, style(&args), &mut out).await?
+                }
                 Some(SyncCmd::Status) => {
                     sync::status(&project, &mut out)?;
                     sync::exit::OK
                 }
-                None => sync::two_way(&project, &args, false, &mut out).await?,
+                None => sync::two_way(&project, &args, false, style(&args), &mut out).await?,
             };
             ExitCode::from(code)
         }
@@ -708,7 +842,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
-        Cmd::Doctor => {
+        Cmd::Doctor { .. } => {
             let project = maybe_project(dir, config.clone())?;
             if sync::doctor(project.as_ref(), &config, &mut out).await? {
                 ExitCode::SUCCESS
@@ -720,6 +854,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             sync::cache(&project()?, matches!(cmd, CacheCmd::Clear), &mut out)?;
             ExitCode::SUCCESS
         }
+        Cmd::Completions { .. } | Cmd::Man => ExitCode::SUCCESS,
         #[cfg(feature = "demo")]
         Cmd::Demo {
             dir: demo_dir,

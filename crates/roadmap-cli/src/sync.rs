@@ -17,16 +17,18 @@ use roadmap::{
 #[derive(Debug, Clone, clap::Args)]
 pub struct Remote {
     /// Repository OWNER/NAME (default: `repo` in the config).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub repo: Option<String>,
     /// API base URL (default: `api_url` in the config, else `https://api.github.com`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub api_url: Option<String>,
 }
 
 /// `roadmap sync pull` flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PullArgs {
+    #[command(flatten)]
+    pub remote: Remote,
     /// Pull issues (default: everything unless one of --issues/--milestones/--labels is given).
     #[arg(long)]
     pub issues: bool,
@@ -174,11 +176,122 @@ impl Progress {
     }
 }
 
-pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<()> {
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(r)?)?;
-        return Ok(());
+/// How much a sync says on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// Nothing but errors (`--quiet`).
+    Quiet,
+    /// One line per resource, then conflicts, losses and failures (the default).
+    Short,
+    /// Every API and timing figure (`-v`).
+    Detailed,
+    /// The whole report as JSON (`--json`).
+    Json,
+}
+
+impl Report {
+    /// From the flags: `--json` wins, then `--quiet`, then `-v`.
+    pub fn of(json: bool, quiet: bool, verbose: u8) -> Report {
+        match (json, quiet, verbose) {
+            (true, _, _) => Report::Json,
+            (_, true, _) => Report::Quiet,
+            (_, _, 0) => Report::Short,
+            _ => Report::Detailed,
+        }
     }
+
+    /// Whether progress goes to stderr: bars on a terminal; plain lines (for logs) only with
+    /// `-v`, so that a failing run in a pipe says one line, not a trail of phases.
+    pub fn progress(self) -> bool {
+        match self {
+            Report::Short => std::io::stderr().is_terminal(),
+            Report::Detailed => true,
+            Report::Quiet | Report::Json => false,
+        }
+    }
+}
+
+/// A pull report in the chosen style.
+pub fn print_report(out: &mut impl Write, r: &PullReport, style: Report) -> Result<()> {
+    match style {
+        Report::Quiet => Ok(()),
+        Report::Json => {
+            writeln!(out, "{}", serde_json::to_string_pretty(r)?)?;
+            Ok(())
+        }
+        Report::Short => print_short_report(out, r),
+        Report::Detailed => print_detailed_report(out, r),
+    }
+}
+
+fn print_short_report(out: &mut impl Write, r: &PullReport) -> Result<()> {
+    let api = &r.api;
+    // A resource is worth a line when something happened to it.
+    let busy: Vec<_> = r
+        .resources
+        .iter()
+        .filter(|(_, c)| {
+            c.created + c.updated + c.merged + c.conflicts + c.failed + c.local_pending > 0
+        })
+        .collect();
+    writeln!(
+        out,
+        "Pull ({}{}): {:.2} s, {} requests{}{}{}",
+        if r.full { "full" } else { "incremental" },
+        if r.resumed { ", resumed" } else { "" },
+        r.duration_ms as f64 / 1000.0,
+        api.calls(),
+        if api.not_modified() > 0 {
+            format!(" ({} answered 304)", api.not_modified())
+        } else {
+            String::new()
+        },
+        if busy.is_empty() && r.failures.is_empty() {
+            ": nothing changed"
+        } else {
+            ""
+        },
+        if r.dry_run {
+            " [dry run: nothing written]"
+        } else {
+            ""
+        }
+    )?;
+    for (name, c) in busy {
+        let changed = c.created + c.updated + c.merged;
+        let mut line = format!("  {name:<11} {:>6} fetched {changed:>6} changed", c.fetched);
+        if c.conflicts > 0 {
+            line.push_str(&format!(" {:>4} in conflict", c.conflicts));
+        }
+        if c.local_pending > 0 {
+            line.push_str(&format!(" {:>4} to push", c.local_pending));
+        }
+        if c.failed > 0 {
+            line.push_str(&format!(" {:>4} failed", c.failed));
+        }
+        writeln!(out, "{line}")?;
+    }
+    print_items(out, r)
+}
+
+/// The conflicts, losses and failures of a pull, one line each.
+fn print_items(out: &mut impl Write, r: &PullReport) -> Result<()> {
+    for c in &r.conflicts {
+        writeln!(
+            out,
+            "  conflict        {c}: the same field edited here and on GitHub; left alone (`roadmap conflicts list`)"
+        )?;
+    }
+    for l in &r.lost {
+        writeln!(out, "  lost            {l} (file kept)")?;
+    }
+    for f in &r.failures {
+        writeln!(out, "  failed          {}: {}", f.what, f.reason)?;
+    }
+    Ok(())
+}
+
+fn print_detailed_report(out: &mut impl Write, r: &PullReport) -> Result<()> {
     let secs = r.duration_ms as f64 / 1000.0;
     let items = r.items();
     let api = &r.api;
@@ -258,19 +371,7 @@ pub fn print_report(out: &mut impl Write, r: &PullReport, json: bool) -> Result<
         "  success rate    {:.1}%",
         100.0 * (total.saturating_sub(r.failures.len() as u64)) as f64 / total as f64
     )?;
-    for c in &r.conflicts {
-        writeln!(
-            out,
-            "  conflict        {c}: the same field edited here and on GitHub; left alone (`roadmap conflicts list`)"
-        )?;
-    }
-    for l in &r.lost {
-        writeln!(out, "  lost            {l} (file kept)")?;
-    }
-    for f in &r.failures {
-        writeln!(out, "  failed          {}: {}", f.what, f.reason)?;
-    }
-    Ok(())
+    print_items(out, r)
 }
 
 /// What the flags ask to pull: everything unless one of --issues/--milestones/--labels is
@@ -404,16 +505,21 @@ fn code(partial: bool, synced_any: bool, stopped_by: Option<&TrackerError>) -> u
     }
 }
 
-pub async fn pull(project: &Project, args: &PullArgs, out: &mut impl Write) -> Result<u8> {
+pub async fn pull(
+    project: &Project,
+    args: &PullArgs,
+    style: Report,
+    out: &mut impl Write,
+) -> Result<u8> {
     let token = token(project)?;
     let peer = Peer::of(project, token.is_some())?;
     let gh = project.github(token)?;
-    let progress = Progress::new(args.json);
+    let progress = Progress::new(!style.progress());
     let report = project
         .pull(&gh, &pull_spec(args), &|e| progress.handle(e))
         .await
         .map_err(|e| stop(e, &peer))?;
-    print_report(out, &report, args.json)?;
+    print_report(out, &report, style)?;
     Ok(code(report.partial(), report.synced_any(), None))
 }
 
@@ -422,12 +528,13 @@ pub async fn two_way(
     project: &Project,
     args: &PullArgs,
     push_only: bool,
+    style: Report,
     out: &mut impl Write,
 ) -> Result<u8> {
     let token = token(project)?;
     let peer = Peer::of(project, token.is_some())?;
     let gh = project.github(token)?;
-    let progress = Progress::new(args.json);
+    let progress = Progress::new(!style.progress());
     let events = |e| progress.handle(e);
     let report = if push_only {
         project.push(&gh, args.dry_run, &events).await
@@ -444,48 +551,66 @@ pub async fn two_way(
         return Err(s.into());
     }
     let spacing = project.settings()?.write_spacing;
-    print_sync_report(out, &report, args.json, spacing)?;
+    print_sync_report(out, &report, style, spacing)?;
     Ok(code(report.partial(), report.synced_any(), stopped_by))
 }
 
 pub fn print_sync_report(
     out: &mut impl Write,
     r: &SyncReport,
-    json: bool,
+    style: Report,
     spacing: Duration,
 ) -> Result<()> {
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(r)?)?;
-        return Ok(());
+    match style {
+        Report::Quiet => Ok(()),
+        Report::Json => {
+            writeln!(out, "{}", serde_json::to_string_pretty(r)?)?;
+            Ok(())
+        }
+        Report::Short | Report::Detailed => {
+            print_report(out, &r.pull, style)?;
+            if style == Report::Detailed {
+                writeln!(out)?;
+            }
+            print_push_report(out, &r.push, style, spacing)
+        }
     }
-    print_report(out, &r.pull, false)?;
-    writeln!(out)?;
-    print_push_report(out, &r.push, spacing)
 }
 
-pub fn print_push_report(out: &mut impl Write, r: &PushReport, spacing: Duration) -> Result<()> {
-    writeln!(
-        out,
-        "Push report{}",
-        if r.dry_run {
-            " [dry run: the plan; nothing sent or written]"
-        } else {
-            ""
-        }
-    )?;
-    writeln!(
-        out,
-        "  total time      {:.2} s",
-        r.duration_ms as f64 / 1000.0
-    )?;
-    let bound = spacing.as_secs_f64() * r.writes.saturating_sub(1) as f64;
-    writeln!(
-        out,
-        "  writes          {} (pacing bound {bound:.1} s at {} ms apart; waited {:.1} s for spacing, content budget and limits)",
-        r.writes,
-        spacing.as_millis(),
-        r.api.wait_time.as_secs_f64()
-    )?;
+pub fn print_push_report(
+    out: &mut impl Write,
+    r: &PushReport,
+    style: Report,
+    spacing: Duration,
+) -> Result<()> {
+    let dry = if r.dry_run {
+        " [dry run: the plan; nothing sent or written]"
+    } else {
+        ""
+    };
+    if style == Report::Detailed {
+        writeln!(out, "Push report{dry}")?;
+        writeln!(
+            out,
+            "  total time      {:.2} s",
+            r.duration_ms as f64 / 1000.0
+        )?;
+        let bound = spacing.as_secs_f64() * r.writes.saturating_sub(1) as f64;
+        writeln!(
+            out,
+            "  writes          {} (pacing bound {bound:.1} s at {} ms apart; waited {:.1} s for spacing, content budget and limits)",
+            r.writes,
+            spacing.as_millis(),
+            r.api.wait_time.as_secs_f64()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Push: {:.2} s, {} writes{dry}",
+            r.duration_ms as f64 / 1000.0,
+            r.writes
+        )?;
+    }
     let kinds = |m: &std::collections::BTreeMap<&str, u64>| {
         if m.is_empty() {
             "none".to_owned()
@@ -496,14 +621,19 @@ pub fn print_push_report(out: &mut impl Write, r: &PushReport, spacing: Duration
                 .join(", ")
         }
     };
-    writeln!(out, "  created         {}", kinds(&r.created))?;
-    writeln!(
-        out,
-        "  updated         {} ({} closed, {} reopened)",
-        kinds(&r.updated),
-        r.closed,
-        r.reopened
-    )?;
+    let detailed = style == Report::Detailed;
+    if detailed || !r.created.is_empty() {
+        writeln!(out, "  created         {}", kinds(&r.created))?;
+    }
+    if detailed || !r.updated.is_empty() {
+        writeln!(
+            out,
+            "  updated         {} ({} closed, {} reopened)",
+            kinds(&r.updated),
+            r.closed,
+            r.reopened
+        )?;
+    }
     if r.resumed > 0 {
         writeln!(
             out,

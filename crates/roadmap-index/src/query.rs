@@ -41,8 +41,7 @@ impl StatusFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SortKey {
-    /// By id (the default; stable).
-    #[default]
+    /// By id (stable).
     Id,
     /// Most urgent first.
     Priority,
@@ -52,7 +51,9 @@ pub enum SortKey {
     Created,
     /// By title.
     Title,
-    /// By GitHub number.
+    /// By GitHub number, as numbers (`#2` before `#10`); issues not on GitHub yet last, by
+    /// id. The default.
+    #[default]
     Number,
 }
 
@@ -216,9 +217,11 @@ pub fn sort_rows(rows: &mut [(IssueRow, i64, Option<String>)], key: SortKey) {
         }
         SortKey::Created => rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.id.cmp(&b.0.id))),
         SortKey::Title => rows.sort_by(|a, b| a.0.title.cmp(&b.0.title).then(a.0.id.cmp(&b.0.id))),
-        SortKey::Number => {
-            rows.sort_by(|a, b| a.0.number.cmp(&b.0.number).then(a.0.id.cmp(&b.0.id)))
-        }
+        SortKey::Number => rows.sort_by(|a, b| {
+            (a.0.number.is_none(), a.0.number)
+                .cmp(&(b.0.number.is_none(), b.0.number))
+                .then(a.0.id.cmp(&b.0.id))
+        }),
     }
 }
 
@@ -229,6 +232,6 @@ pub(crate) fn order_by(key: SortKey) -> &'static str {
         SortKey::Updated => "i.updated DESC, i.id COLLATE BINARY ASC",
         SortKey::Created => "i.created DESC, i.id COLLATE BINARY ASC",
         SortKey::Title => "i.title ASC, i.id COLLATE BINARY ASC",
-        SortKey::Number => "i.number ASC, i.id COLLATE BINARY ASC",
+        SortKey::Number => "i.number IS NULL, i.number ASC, i.id COLLATE BINARY ASC",
     }
 }

@@ -570,7 +570,11 @@ pub fn set_in_file(path: &Path, key: &str, value: &str) -> Result<(), ConfigErro
         path: path.to_owned(),
         message: e.to_string(),
     })?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    // The file follows the user's umask, as the store's files do (a temp file alone is 0600).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
     std::io::Write::write_all(&mut tmp, out.as_bytes()).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())

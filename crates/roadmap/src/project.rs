@@ -463,6 +463,41 @@ impl Project {
         Ok(file)
     }
 
+    /// Replaces an issue's file with `text` (an edit made by hand, say in an editor on a
+    /// copy), only if it parses, names the same issue and holds nothing GitHub would refuse;
+    /// otherwise the file is left as it was and the error says why. Returns the new file.
+    pub fn replace_issue_text(
+        &self,
+        file: &ItemFile<Issue>,
+        text: &str,
+    ) -> Result<ItemFile<Issue>> {
+        let stamp = roadmap_store::FileStamp {
+            mtime_ns: 0,
+            size: text.len() as u64,
+        };
+        let parsed = ItemFile::<Issue>::parse(&file.path, text, stamp)?;
+        if parsed.item().id != file.item().id {
+            return Err(Error::Invalid {
+                what: format!("issue {}", file.item().id),
+                problems: vec![format!(
+                    "cannot change its id (to `{}`): the file name is the id",
+                    parsed.item().id
+                )],
+            });
+        }
+        if roadmap_sync::conflicts::title_has_markers(&parsed.item().title)
+            || parsed.item().body.contains("<<<<<<< ")
+        {
+            return Err(Error::Invalid {
+                what: format!("issue {}", file.item().id),
+                problems: vec!["holds conflict markers (<<<<<<< … >>>>>>>)".into()],
+            });
+        }
+        check_issue(parsed.item())?;
+        self.store.write_atomic(&file.path, text.as_bytes())?;
+        Ok(self.store.load(&file.path)?)
+    }
+
     /// Adds a comment to the issue `key` names; the next push posts it. Returns the issue's
     /// id and its comments file.
     pub async fn comment(&self, key: &str, body: &str) -> Result<(ItemId, PathBuf)> {

@@ -47,10 +47,20 @@ fn init_create_list_show_edit_close_search() {
     assert_eq!(json.as_array().unwrap().len(), 1);
     assert_eq!(json[0]["id"], b.as_str());
 
+    // Rendered for a person: a header line with the title, the fields that are set, the
+    // body; `--raw` is the file itself.
     let show = ok(p, &["issue", "show", &a]);
+    let first = show.lines().next().unwrap_or_default();
     assert!(
-        show.contains("title: Fix the login bug") && show.contains("Fails on Safari"),
+        first.starts_with(a.as_str()) && first.ends_with("Fix the login bug"),
         "{show}"
+    );
+    assert!(show.contains("\nFails on Safari"), "{show}");
+    assert!(!show.contains("title:"), "{show}");
+    let raw = ok(p, &["issue", "show", &a, "--raw"]);
+    assert!(
+        raw.starts_with("---\n") && raw.contains("title: Fix the login bug"),
+        "{raw}"
     );
 
     ok(

@@ -9,6 +9,7 @@
 
 mod embed;
 mod local;
+mod output;
 mod security;
 mod sync;
 mod windows;

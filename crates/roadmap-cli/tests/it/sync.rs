@@ -38,7 +38,7 @@ fn sync_pull_against_the_simulator_then_status_and_queries() {
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_roadmap"))
             .args(args)
-            .args(["--api-url", &sim.url()])
+            .env("ROADMAP_API_URL", sim.url())
             .current_dir(p)
             .env("ROADMAP_CONFIG", p.join("none.toml"))
             .env("GITHUB_TOKEN", secret)
@@ -70,7 +70,10 @@ fn sync_pull_against_the_simulator_then_status_and_queries() {
         150
     );
     let show = ok(p, &["issue", "show", "#7"]);
-    assert!(show.contains("number: 7"), "{show}");
+    assert!(show.starts_with("gh-7  #7  "), "{show}");
+    assert!(show.contains("comments ──"), "the comments follow: {show}");
+    let raw = ok(p, &["issue", "show", "#7", "--raw"]);
+    assert!(raw.contains("number: 7"), "{raw}");
     let status = run(&["sync", "status"]);
     let status = String::from_utf8_lossy(&status.stdout).to_string();
     assert!(status.contains("watermark    issues"), "{status}");
@@ -147,7 +150,7 @@ fn two_way_sync_dry_run_push_and_each_conflict_resolution() {
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_roadmap"))
             .args(args)
-            .args(["--api-url", &sim.url()])
+            .env("ROADMAP_API_URL", sim.url())
             .current_dir(p)
             .env("ROADMAP_CONFIG", p.join("none.toml"))
             .env("GITHUB_TOKEN", "ghp_cli_two_way")
@@ -253,7 +256,7 @@ fn conflict_markers_never_reach_github_and_a_dry_run_plans_what_the_run_sends() 
     let run = |args: &[&str], editor: &str| {
         Command::new(env!("CARGO_BIN_EXE_roadmap"))
             .args(args)
-            .args(["--api-url", &sim.url()])
+            .env("ROADMAP_API_URL", sim.url())
             .current_dir(p)
             .env("ROADMAP_CONFIG", p.join("none.toml"))
             .env("GITHUB_TOKEN", "ghp_cli_markers")
@@ -445,7 +448,7 @@ fn a_mistyped_milestone_or_an_over_long_body_is_refused_before_anything_is_sent(
     let github = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_roadmap"))
             .args(args)
-            .args(["--api-url", &sim.url()])
+            .env("ROADMAP_API_URL", sim.url())
             .current_dir(p)
             .env("ROADMAP_CONFIG", p.join("none.toml"))
             .env("GITHUB_TOKEN", "ghp_cli_checks")

@@ -46,7 +46,7 @@ fn latency(base_ms: u64) -> Latency {
 fn command(p: &Path, sim: &Simulator, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_roadmap"));
     c.args(args)
-        .args(["--api-url", &sim.url()])
+        .env("ROADMAP_API_URL", sim.url())
         .current_dir(p)
         .env("ROADMAP_CONFIG", p.join("none.toml"))
         .env("GITHUB_TOKEN", "ghp_windows_cli_test")

@@ -26,7 +26,7 @@ fn start(spec: RepoSpec, wire: Wire, latency: Latency) -> (tokio::runtime::Runti
 fn command(p: &Path, sim: &Simulator, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_roadmap"));
     c.args(args)
-        .args(["--api-url", &sim.url()])
+        .env("ROADMAP_API_URL", sim.url())
         .current_dir(p)
         .env("ROADMAP_CONFIG", p.join("none.toml"))
         .env("GITHUB_TOKEN", "ghp_wire_cli_test")
