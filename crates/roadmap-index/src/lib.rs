@@ -58,7 +58,7 @@ pub use query::{IssueQuery, IssueRow, SortKey, StatusFilter, sort_rows};
 pub use watch::{IndexWatcher, WatchEvent};
 
 /// The schema version, kept in `PRAGMA user_version`; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA: &str = include_str!("schema.sql");
 /// Rows written per transaction when reconciling.
 const BATCH: usize = 500;

@@ -13,9 +13,18 @@ impl Index {
         let mut binds: Vec<String> = Vec::new();
         let mut clauses: Vec<String> = Vec::new();
         if let Some(text) = &q.text {
-            sql.push_str(" JOIN issues_fts f ON f.rowid = i.rowid");
-            clauses.push("issues_fts MATCH ?".into());
-            binds.push(fts_query(text));
+            let (words, unspaced) = split_words(text);
+            if let Some(m) = fts_query(&words) {
+                sql.push_str(" JOIN issues_fts f ON f.rowid = i.rowid");
+                clauses.push("issues_fts MATCH ?".into());
+                binds.push(m);
+            }
+            for w in &unspaced {
+                push_substring(w, &mut clauses, &mut binds);
+            }
+            if words.is_empty() && unspaced.is_empty() {
+                clauses.push("0".into());
+            }
         }
         if !q.status.is_empty() {
             let mut ors = Vec::new();
@@ -73,23 +82,53 @@ impl Index {
             .boxed()
     }
 
-    /// Full-text search over titles and bodies, best matches first.
+    /// Full-text search over titles and bodies, best matches first. Words match by prefix
+    /// (`log` finds `login`); words in scripts written without spaces (CJK) match anywhere
+    /// in the text.
     pub async fn search(&self, text: &str, limit: u64) -> Result<Vec<SearchHit>, IndexError> {
-        let rows = sqlx::query(
-            "SELECT i.id, i.number, i.title, i.status, i.priority, i.milestone, i.assignees, i.labels, i.updated, i.path, \
-             snippet(issues_fts, -1, '[', ']', '…', 12) AS snip \
-             FROM issues_fts f JOIN issues i ON i.rowid = f.rowid WHERE issues_fts MATCH ? ORDER BY rank LIMIT ?",
-        )
-        .bind(fts_query(text))
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(sql_err(&self.path))?;
+        let (words, unspaced) = split_words(text);
+        let mut clauses = Vec::new();
+        let mut binds = Vec::new();
+        for w in &unspaced {
+            push_substring(w, &mut clauses, &mut binds);
+        }
+        let columns = "i.id, i.number, i.title, i.status, i.priority, i.milestone, i.assignees, i.labels, i.updated, i.path";
+        let sql = match fts_query(&words) {
+            Some(m) => {
+                binds.insert(0, m);
+                clauses.insert(0, "issues_fts MATCH ?".into());
+                format!(
+                    "SELECT {columns}, snippet(issues_fts, -1, '[', ']', '…', 12) AS snip \
+                     FROM issues_fts f JOIN issues i ON i.rowid = f.rowid WHERE {} ORDER BY rank LIMIT ?",
+                    clauses.join(" AND ")
+                )
+            }
+            None if !clauses.is_empty() => format!(
+                "SELECT {columns}, '' AS snip FROM issues i WHERE {} ORDER BY i.number IS NULL, i.number LIMIT ?",
+                clauses.join(" AND ")
+            ),
+            None => return Ok(Vec::new()),
+        };
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(sql_err(&self.path))?;
         Ok(rows
             .iter()
-            .map(|r| SearchHit {
-                row: issue_row(r),
-                snippet: r.try_get("snip").unwrap_or_default(),
+            .map(|r| {
+                let row = issue_row(r);
+                let mut snippet: String = r.try_get("snip").unwrap_or_default();
+                if snippet.is_empty()
+                    && let Some(w) = unspaced.first()
+                {
+                    snippet = around(&row.title, w).unwrap_or_default();
+                }
+                SearchHit { row, snippet }
             })
             .collect())
     }
@@ -157,14 +196,59 @@ impl Index {
     }
 }
 
-/// Quotes every word so that user text can never be read as FTS5 syntax.
-pub(crate) fn fts_query(text: &str) -> String {
-    let words: Vec<String> = query::words(text).map(|w| format!("\"{w}\"")).collect();
-    if words.is_empty() {
-        "\"\"".into()
+/// Whether a word is in a script written without spaces between words (Han, kana, Hangul):
+/// the word tokenizer sees a whole phrase as one token, so such words match as substrings.
+fn unspaced(w: &str) -> bool {
+    w.chars().any(|c| {
+        matches!(c as u32,
+            0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF
+            | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+    })
+}
+
+/// The words of a query: (words matched by prefix, words matched as substrings).
+pub(crate) fn split_words(text: &str) -> (Vec<String>, Vec<String>) {
+    query::words(text).partition(|w| !unspaced(w))
+}
+
+/// The word index query: every word quoted (user text is never FTS5 syntax) and matched by
+/// prefix; `None` without words.
+pub(crate) fn fts_query(words: &[String]) -> Option<String> {
+    (!words.is_empty()).then(|| {
+        words
+            .iter()
+            .map(|w| format!("\"{w}\"*"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// A substring condition: the trigram index for three characters or more, else `LIKE` (the
+/// words are alphanumeric: no `%` or `_` to escape).
+fn push_substring(w: &str, clauses: &mut Vec<String>, binds: &mut Vec<String>) {
+    if w.chars().count() >= 3 {
+        clauses.push("i.rowid IN (SELECT rowid FROM issues_tri WHERE issues_tri MATCH ?)".into());
+        binds.push(format!("\"{w}\""));
     } else {
-        words.join(" ")
+        clauses.push("(i.title LIKE ? OR i.body LIKE ?)".into());
+        binds.push(format!("%{w}%"));
+        binds.push(format!("%{w}%"));
     }
+}
+
+/// A few characters around the first `w` in `text`, marked as the word index marks them.
+fn around(text: &str, w: &str) -> Option<String> {
+    let at = text.find(w)?;
+    let before: String = text[..at]
+        .chars()
+        .rev()
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let after: String = text[at + w.len()..].chars().take(12).collect();
+    Some(format!("{before}[{w}]{after}"))
 }
 
 pub(crate) fn issue_row(r: &sqlx::sqlite::SqliteRow) -> IssueRow {

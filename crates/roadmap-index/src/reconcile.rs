@@ -14,7 +14,8 @@ impl Index {
             "DROP TRIGGER IF EXISTS issues_ad; \
              DELETE FROM meta; DELETE FROM files; DELETE FROM issue_labels; DELETE FROM issue_assignees; \
              DELETE FROM issues; DELETE FROM milestones; DELETE FROM roadmaps; \
-             INSERT INTO issues_fts(issues_fts) VALUES ('delete-all');",
+             INSERT INTO issues_fts(issues_fts) VALUES ('delete-all'); \
+             INSERT INTO issues_tri(issues_tri) VALUES ('delete-all');",
         )
         .execute(&mut *tx)
         .await

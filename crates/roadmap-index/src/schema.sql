@@ -53,11 +53,18 @@ CREATE INDEX IF NOT EXISTS issue_assignees_issue ON issue_assignees(issue);
 CREATE VIRTUAL TABLE IF NOT EXISTS issues_fts USING fts5(
     title, body, content='issues', content_rowid='rowid', tokenize='porter unicode61'
 );
+-- Words in scripts written without spaces (Chinese, Japanese, Korean) are one token to
+-- unicode61: they are found as substrings, in trigrams.
+CREATE VIRTUAL TABLE IF NOT EXISTS issues_tri USING fts5(
+    title, body, content='issues', content_rowid='rowid', tokenize='trigram'
+);
 CREATE TRIGGER IF NOT EXISTS issues_ai AFTER INSERT ON issues BEGIN
     INSERT INTO issues_fts(rowid, title, body) VALUES (new.rowid, new.title, new.body);
+    INSERT INTO issues_tri(rowid, title, body) VALUES (new.rowid, new.title, new.body);
 END;
 CREATE TRIGGER IF NOT EXISTS issues_ad AFTER DELETE ON issues BEGIN
     INSERT INTO issues_fts(issues_fts, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
+    INSERT INTO issues_tri(issues_tri, rowid, title, body) VALUES ('delete', old.rowid, old.title, old.body);
     DELETE FROM issue_labels WHERE issue = old.rowid;
     DELETE FROM issue_assignees WHERE issue = old.rowid;
 END;

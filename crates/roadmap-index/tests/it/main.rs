@@ -141,6 +141,51 @@ fn full_text_search_finds_words_in_title_and_body() {
 }
 
 #[test]
+fn search_matches_word_prefixes_and_cjk_substrings() {
+    let (_d, store) = project();
+    let make = |id: &str, title: &str, body: &str| {
+        let mut i = Issue::new(ItemId::new(id).unwrap(), title);
+        i.body = body.to_owned();
+        store.create(i).unwrap();
+    };
+    make("0000aaa1", "Login crashes on Safari", "");
+    make("0000aaa2", "修复登录崩溃", "用户无法登录系统");
+    make("0000aaa3", "ログイン画面が表示されない", "");
+    make("0000aaa4", "Catalog export", "the catalogue is slow");
+    let rt = rt();
+    let (index, _) = rt.block_on(Index::open(&store)).unwrap();
+    let found = |text: &str| -> Vec<String> {
+        let q = IssueQuery {
+            text: Some(text.to_owned()),
+            ..IssueQuery::default()
+        };
+        let mut listed = ids(&rt.block_on(collect_rows(index.list_issues(&q))).unwrap());
+        let mut searched: Vec<String> = rt
+            .block_on(index.search(text, 10))
+            .unwrap()
+            .into_iter()
+            .map(|h| h.row.id)
+            .collect();
+        listed.sort();
+        searched.sort();
+        assert_eq!(listed, searched, "list and search agree on {text:?}");
+        listed
+    };
+    // A prefix finds the word; not the middle of another word.
+    assert_eq!(found("log"), ["0000aaa1"]);
+    assert_eq!(found("crash"), ["0000aaa1"]);
+    // CJK: a word inside a run of characters, in the title or the body, two or more characters.
+    assert_eq!(found("登录"), ["0000aaa2"]);
+    assert_eq!(found("崩溃"), ["0000aaa2"]);
+    assert_eq!(found("无法登录"), ["0000aaa2"]);
+    assert_eq!(found("ログイン"), ["0000aaa3"]);
+    assert!(found("登录 safari").is_empty(), "every word must match");
+    assert_eq!(found("catalog"), ["0000aaa4"]);
+    let hit = rt.block_on(index.search("登录", 1)).unwrap();
+    assert!(hit[0].snippet.contains("[登录]"), "{:?}", hit[0].snippet);
+}
+
+#[test]
 fn reconcile_sees_external_edits_adds_and_deletes() {
     let (_d, store) = project();
     populate(&store, 30);
