@@ -237,3 +237,39 @@ fn completions_and_the_man_page_are_generated() {
         Some(2)
     );
 }
+
+/// A report with every run of digits made `9`: times, counts of requests and rate-limit
+/// figures vary between runs, the shape must not.
+fn shape(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_digits = false;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('9');
+            }
+            in_digits = true;
+        } else {
+            in_digits = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_default_and_detailed_reports_keep_their_shape() {
+    let (_rt, sim) = sim(30);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let url = sim.url();
+    let (full, _, _) = run(p, &["sync", "pull", "--api-url", &url]);
+    insta::assert_snapshot!("report-full-pull", shape(&full));
+    sim.edit_issue("octo", "demo", 3, |i| i.title = "Changed on GitHub".into());
+    ok(p, &["issue", "edit", "#4", "--title", "Changed here"]);
+    let (two_way, _, _) = run(p, &["sync", "--api-url", &url]);
+    insta::assert_snapshot!("report-sync", shape(&two_way));
+    let (detailed, _, _) = run(p, &["-v", "sync", "--api-url", &url]);
+    insta::assert_snapshot!("report-sync-detailed", shape(&detailed));
+}
