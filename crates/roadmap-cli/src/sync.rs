@@ -1,12 +1,13 @@
 //! `roadmap sync [pull|push|status]`, `roadmap conflicts`, `roadmap doctor`, `roadmap cache`,
 //! `roadmap demo`.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use roadmap::config::Config;
 use roadmap::{
     Host, Phase, Project, PullReport, PullSpec, PushReport, SecretString, Side, SyncError,
@@ -89,25 +90,29 @@ pub fn token(project: &Project) -> Result<Option<SecretString>> {
     })
 }
 
-/// Renders sync events: bars on a terminal, plain lines otherwise.
+/// Renders sync events: on a terminal one bar per phase (phases run at the same time, so
+/// each has its own line in a `MultiProgress` and none overwrites another), plain lines
+/// otherwise.
 pub struct Progress {
-    bar: Mutex<Option<ProgressBar>>,
-    started: Mutex<Option<std::time::Instant>>,
+    multi: MultiProgress,
+    bars: Mutex<HashMap<Phase, ProgressBar>>,
+    started: Mutex<HashMap<Phase, Instant>>,
     fancy: bool,
     quiet: bool,
 }
 
 /// A bar with an ETA once the total is known (a full pull asks the search API for the count
-/// up front); without one (comments, an incremental pull, a host without search) the count
-/// and the rate, no made-up total.
-const BAR: &str = "{prefix:>11} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}";
-const COUNTER: &str = "{prefix:>11} {spinner} {pos} items, {per_sec}";
+/// up front); without one (comments, an incremental pull, a host without search) the count,
+/// no made-up total.
+const BAR: &str = "{prefix:>11} [{bar:30}] {human_pos}/{human_len} ETA {eta}";
+const COUNTER: &str = "{prefix:>11} {spinner} {human_pos} items";
 
 impl Progress {
     pub fn new(quiet: bool) -> Self {
         Progress {
-            bar: Mutex::new(None),
-            started: Mutex::new(None),
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            bars: Mutex::new(HashMap::new()),
+            started: Mutex::new(HashMap::new()),
             fancy: std::io::stderr().is_terminal(),
             quiet,
         }
@@ -117,25 +122,28 @@ impl Progress {
         if self.quiet {
             return;
         }
-        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
         match ev {
             SyncEvent::Started(phase) => {
                 if self.fancy {
-                    let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                    let b = self.multi.add(ProgressBar::no_length());
                     b.set_style(
                         ProgressStyle::with_template(COUNTER)
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
                     b.set_prefix(phase.as_str());
-                    *bar = Some(b);
+                    b.enable_steady_tick(Duration::from_millis(120));
+                    bars.insert(phase, b);
                 } else {
-                    *self.started.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some(std::time::Instant::now());
+                    self.started
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(phase, Instant::now());
                     eprintln!("{}: started", phase.as_str());
                 }
             }
             SyncEvent::Progress { phase, done, total } => {
-                if let Some(b) = bar.as_ref() {
+                if let Some(b) = bars.get(&phase) {
                     if let Some(t) = total {
                         if b.length().is_none() {
                             b.set_style(
@@ -155,6 +163,7 @@ impl Progress {
                         .started
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
+                        .get(&phase)
                         .map_or(0.0, |t| t.elapsed().as_secs_f64());
                     let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
                     eprintln!(
@@ -165,8 +174,9 @@ impl Progress {
                 }
             }
             SyncEvent::Finished(phase) => {
-                if let Some(b) = bar.take() {
+                if let Some(b) = bars.remove(&phase) {
                     b.finish_and_clear();
+                    self.multi.remove(&b);
                 } else if !self.fancy {
                     eprintln!("{}: done", phase.as_str());
                 }
