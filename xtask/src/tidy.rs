@@ -36,8 +36,8 @@ fn allowed_edges() -> BTreeMap<String, BTreeSet<String>> {
     out
 }
 
-/// (crate, dependency, kind) for every dependency between workspace members.
-fn actual_edges() -> Vec<(String, String, String)> {
+/// `cargo metadata` of the workspace members (no dependencies).
+fn metadata() -> serde_json::Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
         .args([
@@ -55,7 +55,12 @@ fn actual_edges() -> Vec<(String, String, String)> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata json");
+    serde_json::from_slice(&out.stdout).expect("metadata json")
+}
+
+/// (crate, dependency, kind) for every dependency between workspace members.
+fn actual_edges() -> Vec<(String, String, String)> {
+    let meta = metadata();
     let packages = meta["packages"].as_array().expect("packages");
     let members: BTreeSet<String> = packages
         .iter()
@@ -146,19 +151,7 @@ fn rust_files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
 /// is used, derive macros and attributes included.)
 #[test]
 fn every_dependency_is_used() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(workspace_root())
-        .output()
-        .expect("cargo metadata");
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata json");
+    let meta = metadata();
     let mut unused = Vec::new();
     for p in meta["packages"].as_array().expect("packages") {
         let name = p["name"].as_str().unwrap_or_default();
