@@ -12,6 +12,7 @@ mod local;
 mod output;
 mod security;
 mod sync;
+mod terminal;
 mod windows;
 mod wire;
 
