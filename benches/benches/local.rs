@@ -56,7 +56,7 @@ fn index(c: &mut Criterion) {
     let files: Vec<_> = (0..2000)
         .map(|i| store.create(sample(i)).unwrap())
         .collect();
-    let (index, _) = rt.block_on(Index::open(&store)).unwrap();
+    let index = rt.block_on(Index::open(&store)).unwrap();
     c.bench_function("index: upsert a batch of 50 issues", |b| {
         let mut k = 0;
         b.iter(|| {

@@ -247,3 +247,35 @@ fn every_library_crate_has_a_runnable_crate_level_example() {
         "crates without a runnable example in their crate docs: {missing:?}"
     );
 }
+
+/// Library error messages say what is wrong, not which command to type: an embedding program
+/// has no `roadmap` binary. The CLI adds its advice by matching error variants (`hint` in
+/// roadmap-cli's main.rs). Checked on every `#[error("…")]` of the library crates.
+#[test]
+fn library_errors_name_no_cli_command() {
+    let root = workspace_root();
+    let mut found = Vec::new();
+    for dir in std::fs::read_dir(root.join("crates"))
+        .expect("crates")
+        .flatten()
+    {
+        if dir.file_name() == "roadmap-cli" {
+            continue;
+        }
+        let mut files = Vec::new();
+        rust_files(&dir.path().join("src"), &mut files);
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("#[error(") && line.contains("`roadmap ") {
+                    found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "library errors naming a CLI command:\n{}",
+        found.join("\n")
+    );
+}

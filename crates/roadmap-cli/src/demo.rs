@@ -158,7 +158,7 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
         })
         .collect();
     table(out, &["id", "title", "match"], &rows)?;
-    let (index, _) = project.index().await?;
+    let index = project.index().await?;
     let progress_rows = index.milestone_progress(None).await?;
     index.close().await;
     writeln!(

@@ -598,11 +598,12 @@ pub async fn search(
 }
 
 pub async fn index_cmd(store: &Store, rebuild: bool, out: &mut impl Write) -> Result<bool> {
-    let (mut index, mut report) = if rebuild {
+    let mut index = if rebuild {
         Index::recreate(store).await?
     } else {
         Index::open(store).await?
     };
+    let mut report = index.opened().clone();
     let mut integrity = match index.integrity_check().await {
         Ok(v) => v,
         Err(e) if e.is_corrupt() => e.to_string(),
@@ -612,11 +613,13 @@ pub async fn index_cmd(store: &Store, rebuild: bool, out: &mut impl Write) -> Re
         // Detected: rebuild from the files, then check again.
         writeln!(out, "damaged: {integrity}")?;
         index.close().await;
-        (index, report) = Index::recreate(store).await?;
+        index = Index::recreate(store).await?;
+        report = index.opened().clone();
         report.rebuild_reason = Some("the integrity check failed".into());
         integrity = index.integrity_check().await?;
     }
-    let (issues, milestones, roadmaps, bad) = index.counts().await?;
+    let counts = index.counts().await?;
+    let (issues, milestones, roadmaps) = (counts.issues, counts.milestones, counts.roadmaps);
     writeln!(out, "index: {}", store.layout().index().display())?;
     writeln!(out, "integrity: {integrity}")?;
     if let Some(r) = &report.rebuild_reason {
@@ -635,21 +638,26 @@ pub async fn index_cmd(store: &Store, rebuild: bool, out: &mut impl Write) -> Re
         writeln!(out, "skipped: {s}")?;
     }
     index.close().await;
-    Ok(integrity == "ok" && bad == 0)
+    Ok(integrity == "ok" && counts.bad_files == 0)
 }
 
 pub async fn watch(store: &Store, out: &mut impl Write) -> Result<()> {
-    let (index, report) = Index::open(store).await?;
+    let index = Index::open(store).await?;
+    let report = index.opened();
     writeln!(
         out,
         "watching {} ({} files indexed); Ctrl-C to stop",
         store.layout().dir().display(),
         report.updated + report.unchanged
     )?;
+    index.close().await;
     out.flush()?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let _watcher =
-        roadmap::index::IndexWatcher::start(index, std::time::Duration::from_millis(100), tx)?;
+    let _watcher = roadmap::index::IndexWatcher::start(
+        store.clone(),
+        std::time::Duration::from_millis(100),
+        tx,
+    )?;
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {

@@ -575,6 +575,15 @@ fn hint(e: &anyhow::Error) -> Option<String> {
     }
     match e.chain().find_map(|c| c.downcast_ref::<Error>())? {
         Error::Config(c) => config(c),
+        Error::Store(roadmap::store::StoreError::NotAProject(_)) => Some(
+            "create one with `roadmap init` (it takes the repository from `git remote`)".into(),
+        ),
+        Error::Conflict(roadmap::sync::conflicts::ConflictError::NotInConflict(_)) => {
+            Some("`roadmap conflicts list` shows the issues in conflict".into())
+        }
+        Error::OtherRepository { project, .. } => Some(format!(
+            "pass --repo {project}, or change the project's repository with `roadmap config set repo OWNER/NAME`"
+        )),
         Error::UnknownMilestone { name, .. } => Some(format!(
             "create it with `roadmap milestone create {name:?}`, or pass --create-milestone"
         )),

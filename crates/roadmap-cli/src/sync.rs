@@ -986,9 +986,11 @@ pub async fn doctor(
             ),
         )?;
         match project.index().await {
-            Ok((index, report)) => {
+            Ok(index) => {
+                let report = index.opened().clone();
                 let integrity = index.integrity_check().await?;
-                let (i, m, _, bad) = index.counts().await?;
+                let c = index.counts().await?;
+                let (i, m, bad) = (c.issues, c.milestones, c.bad_files);
                 line(
                     out,
                     integrity == "ok" && bad == 0,

@@ -635,6 +635,10 @@ fn verify_issue(what: &str, sent: &Value, got: &RemoteIssue) -> Result<(), Track
 }
 
 impl Tracker for GitHub {
+    fn full_name(&self) -> &str {
+        &self.what
+    }
+
     fn viewer(&self) -> BoxFuture<'_, Result<Option<String>, TrackerError>> {
         Box::pin(async move {
             if !self.authenticated() {

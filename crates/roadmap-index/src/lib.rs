@@ -21,8 +21,8 @@
 //! store.create(done)?;
 //! store.create(Issue::new(ItemId::new("0000bbbb")?, "Fix the login crash"))?;
 //!
-//! let (index, report) = Index::open(&store).await?; // reconciled with the files
-//! assert_eq!(report.updated, 2);
+//! let index = Index::open(&store).await?; // borrows the store, reconciled with its files
+//! assert_eq!(index.opened().updated, 2);
 //! let open = roadmap_index::collect_rows(index.list_issues(&IssueQuery::open())).await?;
 //! assert_eq!(open.len(), 1);
 //! let hits = index.search("login", 10).await?;
@@ -55,7 +55,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
 
 pub use query::{IssueQuery, IssueRow, SortKey, StatusFilter, sort_rows};
-pub use watch::{IndexWatcher, WatchEvent};
+pub use watch::{IndexWatcher, WatchError, WatchEvent};
 
 /// The schema version, kept in `PRAGMA user_version`; an index of another version is rebuilt.
 pub const SCHEMA_VERSION: i64 = 3;
@@ -147,10 +147,25 @@ pub struct MilestoneProgress {
 
 /// The SQLite index of one project.
 #[derive(Debug, Clone)]
-pub struct Index {
+pub struct Index<'s> {
     pool: SqlitePool,
-    store: Store,
+    store: &'s Store,
     path: PathBuf,
+    opened: ReconcileReport,
+}
+
+/// How many rows the index holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IndexCounts {
+    /// Indexed issues.
+    pub issues: i64,
+    /// Indexed milestones.
+    pub milestones: i64,
+    /// Indexed roadmaps.
+    pub roadmaps: i64,
+    /// Files that could not be parsed (kept with their error, skipped by every query).
+    pub bad_files: i64,
 }
 
 fn sql_err(path: &Path) -> impl Fn(sqlx::Error) -> IndexError + '_ {
@@ -160,21 +175,22 @@ fn sql_err(path: &Path) -> impl Fn(sqlx::Error) -> IndexError + '_ {
     }
 }
 
-impl Index {
+impl<'s> Index<'s> {
     /// Opens (creating or rebuilding as needed) the index of `store` and reconciles it
-    /// with the files.
-    pub async fn open(store: &Store) -> Result<(Index, ReconcileReport), IndexError> {
+    /// with the files; [`Index::opened`] tells what that found. The index borrows the
+    /// store: the files are the root, the index a view of them.
+    pub async fn open(store: &'s Store) -> Result<Index<'s>, IndexError> {
         let path = store.layout().index();
         match Self::try_open(store, &path).await {
-            Ok((index, reason)) => {
+            Ok((mut index, reason)) => {
                 let mut report = match index.reconcile().await {
                     Ok(r) => r,
                     // Damage the open probe missed shows up here: start over.
                     Err(e) if e.is_corrupt() => {
                         index.close().await;
-                        let (index, mut report) = Self::recreate(store).await?;
-                        report.rebuild_reason = Some(format!("the index was damaged ({e})"));
-                        return Ok((index, report));
+                        let mut index = Self::recreate(store).await?;
+                        index.opened.rebuild_reason = Some(format!("the index was damaged ({e})"));
+                        return Ok(index);
                     }
                     Err(e) => return Err(e),
                 };
@@ -182,33 +198,45 @@ impl Index {
                     report.rebuilt = true;
                     report.rebuild_reason = Some(reason);
                 }
-                Ok((index, report))
+                index.opened = report;
+                Ok(index)
             }
             Err(e) => {
                 // Corrupt beyond opening: start over from the files.
                 remove_db(&path);
-                let (index, _) = Self::try_open(store, &path).await?;
+                let (mut index, _) = Self::try_open(store, &path).await?;
                 let mut report = index.reconcile().await?;
                 report.rebuilt = true;
                 report.rebuild_reason = Some(format!("the index could not be opened ({e})"));
-                Ok((index, report))
+                index.opened = report;
+                Ok(index)
             }
         }
     }
 
     /// Deletes the index file and builds a new one from the files: the cure for any damage,
     /// and faster than emptying the tables of a large index.
-    pub async fn recreate(store: &Store) -> Result<(Index, ReconcileReport), IndexError> {
+    pub async fn recreate(store: &'s Store) -> Result<Index<'s>, IndexError> {
         let path = store.layout().index();
         remove_db(&path);
-        let (index, _) = Self::try_open(store, &path).await?;
+        let (mut index, _) = Self::try_open(store, &path).await?;
         let mut report = index.reconcile().await?;
         report.rebuilt = true;
         report.rebuild_reason = Some("requested".into());
-        Ok((index, report))
+        index.opened = report;
+        Ok(index)
     }
 
-    async fn try_open(store: &Store, path: &Path) -> Result<(Index, Option<String>), IndexError> {
+    /// What reconciling with the files found when the index was opened (or recreated):
+    /// files read, removed, skipped, and whether (and why) it was rebuilt.
+    pub fn opened(&self) -> &ReconcileReport {
+        &self.opened
+    }
+
+    async fn try_open(
+        store: &'s Store,
+        path: &Path,
+    ) -> Result<(Index<'s>, Option<String>), IndexError> {
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -259,16 +287,17 @@ impl Index {
         Ok((
             Index {
                 pool,
-                store: store.clone(),
+                store,
                 path: path.to_owned(),
+                opened: ReconcileReport::default(),
             },
             reason,
         ))
     }
 
     /// The file store this index mirrors.
-    pub fn store(&self) -> &Store {
-        &self.store
+    pub fn store(&self) -> &'s Store {
+        self.store
     }
 
     /// Every transaction here writes: `BEGIN IMMEDIATE` takes the write lock at once, waiting
@@ -282,14 +311,20 @@ impl Index {
             .map_err(sql_err(&self.path))
     }
 
-    /// Counts of indexed rows: (issues, milestones, roadmaps, bad files).
-    pub async fn counts(&self) -> Result<(i64, i64, i64, i64), IndexError> {
-        sqlx::query_as(
+    /// How many rows the index holds.
+    pub async fn counts(&self) -> Result<IndexCounts, IndexError> {
+        let (issues, milestones, roadmaps, bad_files) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM issues), (SELECT count(*) FROM milestones), (SELECT count(*) FROM roadmaps), (SELECT count(*) FROM files WHERE error IS NOT NULL)",
         )
         .fetch_one(&self.pool)
         .await
-        .map_err(sql_err(&self.path))
+        .map_err(sql_err(&self.path))?;
+        Ok(IndexCounts {
+            issues,
+            milestones,
+            roadmaps,
+            bad_files,
+        })
     }
 
     /// Runs SQLite's integrity check; `ok` when sound.

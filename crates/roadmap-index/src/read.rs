@@ -4,7 +4,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-impl Index {
+impl Index<'_> {
     /// Issues matching `q`, streamed row by row.
     pub fn list_issues(&self, q: &IssueQuery) -> BoxStream<'_, Result<IssueRow, IndexError>> {
         let mut sql = String::from(
@@ -317,7 +317,7 @@ impl FromStr for IssueQuery {
     }
 }
 
-impl Index {
+impl Index<'_> {
     /// Every indexed issue with a GitHub number: number → file.
     pub async fn issue_numbers(&self) -> Result<HashMap<u64, PathBuf>, IndexError> {
         let rows: Vec<(i64, String)> =

@@ -4,7 +4,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-impl Index {
+impl Index<'_> {
     /// Drops everything and re-reads every file.
     pub async fn rebuild(&self) -> Result<ReconcileReport, IndexError> {
         let mut tx = self.begin().await?;
@@ -113,7 +113,7 @@ impl Index {
             tx.commit().await.map_err(sql_err(&self.path))?;
         }
         for chunk in changed.chunks(BATCH) {
-            let parsed = parse_parallel(&self.store, kind, chunk.to_vec()).await;
+            let parsed = parse_parallel(self.store, kind, chunk.to_vec()).await;
             let mut tx = self.begin().await?;
             if kind == Kind::Issue {
                 // Issues come in thousands: a handful of set-based statements per batch.

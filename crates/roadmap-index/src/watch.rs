@@ -1,9 +1,11 @@
 //! Keeps an index in step with its files as they change (for `roadmap watch`, editors and
-//! long-running embedders).
+//! long-running embedders). Events are coalesced by notify-debouncer-mini.
 
 use std::time::Duration;
 
-use notify::{RecursiveMode, Watcher};
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use roadmap_store::{Kind, Store};
 use tokio::sync::mpsc;
 
 use crate::{Index, IndexError, ReconcileReport};
@@ -18,10 +20,15 @@ pub enum WatchEvent {
     Failed(IndexError),
 }
 
+/// The file watcher could not start (no inotify watches left, a folder that vanished).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot watch the project's files: {0}")]
+pub struct WatchError(#[from] notify_debouncer_mini::notify::Error);
+
 /// A running watcher; dropping it stops watching.
 #[derive(Debug)]
 pub struct IndexWatcher {
-    _watcher: notify::RecommendedWatcher,
+    _debouncer: Debouncer<RecommendedWatcher>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -31,44 +38,53 @@ impl Drop for IndexWatcher {
     }
 }
 
+/// An item file's change, not a write in progress (the store's `.tmp-` files).
+fn relevant(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "md")
+        && !path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))
+}
+
 impl IndexWatcher {
-    /// Watches the project's item folders and reconciles `index` after each burst of changes
-    /// (events within `debounce` are coalesced). Must be called inside a tokio runtime.
+    /// Watches the item folders of `store` and reconciles its index after each burst of
+    /// changes (changes within `debounce` of each other are one burst). The watcher owns
+    /// its own [`Index`] of the store; any other index of it sees the same rows. Must be
+    /// called inside a tokio runtime.
     pub fn start(
-        index: Index,
+        store: Store,
         debounce: Duration,
         events: mpsc::UnboundedSender<WatchEvent>,
-    ) -> Result<Self, notify::Error> {
+    ) -> Result<Self, WatchError> {
         let (tx, mut rx) = mpsc::unbounded_channel::<()>();
-        let mut watcher =
-            notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-                if let Ok(ev) = res {
-                    let relevant = ev.paths.iter().any(|p| {
-                        p.extension().is_some_and(|e| e == "md")
-                            && !p
-                                .file_name()
-                                .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))
-                    });
-                    if relevant {
-                        let _ = tx.send(());
-                    }
-                }
-            })?;
-        let layout = index.store().layout().clone();
-        for kind in [
-            roadmap_store::Kind::Issue,
-            roadmap_store::Kind::Milestone,
-            roadmap_store::Kind::Roadmap,
-        ] {
-            let dir = layout.kind_dir(kind);
+        let mut debouncer = new_debouncer(debounce, move |res: DebounceEventResult| {
+            if res.is_ok_and(|evs| evs.iter().any(|e| relevant(&e.path))) {
+                let _ = tx.send(());
+            }
+        })?;
+        for kind in [Kind::Issue, Kind::Milestone, Kind::Roadmap] {
+            let dir = store.layout().kind_dir(kind);
             if dir.is_dir() {
-                watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+                debouncer
+                    .watcher()
+                    .watch(&dir, RecursiveMode::NonRecursive)?;
             }
         }
         let task = tokio::spawn(async move {
+            let index = match Index::open(&store).await {
+                Ok(index) => index,
+                Err(e) => {
+                    let _ = events.send(WatchEvent::Failed(e));
+                    return;
+                }
+            };
+            let first = index.opened();
+            if (first.updated > 0 || first.removed > 0 || first.rebuilt)
+                && events.send(WatchEvent::Reconciled(first.clone())).is_err()
+            {
+                return;
+            }
             while rx.recv().await.is_some() {
-                // Coalesce a burst (an editor's save, a `git pull`).
-                tokio::time::sleep(debounce).await;
                 while rx.try_recv().is_ok() {}
                 let ev = match index.reconcile().await {
                     Ok(r) => WatchEvent::Reconciled(r),
@@ -78,9 +94,10 @@ impl IndexWatcher {
                     break;
                 }
             }
+            index.close().await;
         });
         Ok(IndexWatcher {
-            _watcher: watcher,
+            _debouncer: debouncer,
             task,
         })
     }

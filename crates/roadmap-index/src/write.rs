@@ -3,7 +3,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-impl Index {
+impl Index<'_> {
     /// Replaces the rows of `paths` with `good` issues (and `extra_files` rows for bad ones),
     /// with one statement per table; an issue whose id is taken (ignoring case) is recorded
     /// as a bad file.

@@ -484,6 +484,9 @@ mod duration_ms {
 /// flight; a listing that fails yields an `Err` and ends: a failed listing never looks like an
 /// empty one.
 pub trait Tracker: Send + Sync {
+    /// The repository this tracker reads and writes, as `owner/name` (GitHub's `full_name`):
+    /// the key under which a project keeps this tracker's watermarks.
+    fn full_name(&self) -> &str;
     /// Issues (pull requests skipped and counted), `state=all`, sorted by `updated` ascending.
     fn list_issues(
         &self,

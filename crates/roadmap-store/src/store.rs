@@ -16,7 +16,7 @@ use crate::layout::{GITIGNORE, Kind, Layout};
 #[non_exhaustive]
 pub enum StoreError {
     /// No `.roadmap/` folder at the root.
-    #[error("no roadmap project at {0} (run `roadmap init`)")]
+    #[error("no roadmap project at {0} (no .roadmap/ folder there or above)")]
     NotAProject(PathBuf),
     /// Filesystem failure; the message names the path.
     #[error(transparent)]

@@ -73,7 +73,7 @@ pub struct Conflict {
 #[non_exhaustive]
 pub enum ConflictError {
     /// No conflict is recorded for this id.
-    #[error("issue {0} is not in conflict (see `roadmap conflicts list`)")]
+    #[error("issue {0} is not in conflict")]
     NotInConflict(String),
     /// The edited copy still has conflict markers; the issue's file is unchanged.
     #[error(

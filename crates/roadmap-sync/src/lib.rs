@@ -23,13 +23,13 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let store = Store::init(dir.path(), "")?;
-//! let (index, _) = Index::open(&store).await?;
+//! let index = Index::open(&store).await?;
 //! // Any `Tracker`; here the GitHub client, pointed at a simulated GitHub.
 //! let github = roadmap_github::GitHub::builder("octo", "demo").api_url(url).build()?;
-//! let report = pull(&github, &index, "octo/demo", &PullOptions::default(), &|_| {}).await?;
+//! let report = pull(&github, &index, &PullOptions::default(), &|_| {}).await?;
 //! assert_eq!(report.resources["issues"].created, 120);
 //! // Again: only what changed since the watermark, answered 304.
-//! let again = pull(&github, &index, "octo/demo", &PullOptions::default(), &|_| {}).await?;
+//! let again = pull(&github, &index, &PullOptions::default(), &|_| {}).await?;
 //! assert_eq!(again.files_written, 0);
 //! # index.close().await;
 //! # Ok(()) }

@@ -37,10 +37,10 @@ impl IndexFeed {
 
 /// An index writer: run its future beside the file writer (`tokio::join!`) and drop the
 /// [`IndexFeed`] when done; the future ends once it has recorded everything sent.
-pub(crate) fn index_writer(
-    index: &Index,
+pub(crate) fn index_writer<'a>(
+    index: &'a Index<'_>,
     batch_size: usize,
-) -> (IndexFeed, impl Future<Output = Vec<ItemFailure>> + '_) {
+) -> (IndexFeed, impl Future<Output = Vec<ItemFailure>> + 'a) {
     let (tx, mut rx) = mpsc::channel::<Vec<ItemFile<Issue>>>(INDEX_BACKLOG);
     let min = batch_size.max(1);
     let run = async move {

@@ -39,11 +39,10 @@ enum Outcome {
     Failed(ItemFailure, Timestamp),
 }
 
-/// Pulls `repo` (`owner/name`) from `tracker` into the index's store.
+/// Pulls the tracker's repository into the index's store.
 pub async fn pull(
     tracker: &dyn Tracker,
-    index: &Index,
-    repo: &str,
+    index: &Index<'_>,
     opts: &PullOptions,
     events: Events<'_>,
 ) -> Result<PullReport, SyncError> {
@@ -52,20 +51,19 @@ pub async fn pull(
     } else {
         Some(ProjectLock::acquire(index.store())?)
     };
-    pull_locked(tracker, index, repo, opts, events).await
+    pull_locked(tracker, index, opts, events).await
 }
 
 /// The pull, for a caller that holds the project lock.
 pub(crate) async fn pull_locked(
     tracker: &dyn Tracker,
-    index: &Index,
-    repo: &str,
+    index: &Index<'_>,
     opts: &PullOptions,
     events: Events<'_>,
 ) -> Result<PullReport, SyncError> {
     let started = Instant::now();
     let store = index.store().clone();
-    let mut state = SyncState::load(&store, repo)?;
+    let mut state = SyncState::load(&store, tracker.full_name())?;
     let before = tracker.metrics();
     let full = opts.full || !state.watermarks.contains_key("issues");
     let mut report = PullReport {
@@ -419,7 +417,7 @@ struct MilestoneChanges {
 async fn pull_milestones(
     tracker: &dyn Tracker,
     store: &Store,
-    index: &Index,
+    index: &Index<'_>,
     opts: &PullOptions,
     report: &mut PullReport,
 ) -> Result<MilestoneChanges, TrackerError> {
@@ -565,7 +563,7 @@ pub(crate) fn apply_milestone(m: &mut Milestone, rm: &RemoteMilestone) {
 /// A renamed milestone: its issues follow (GitHub does not bump them, so they are not re-listed).
 async fn rename_in_issues(
     store: &Store,
-    index: &Index,
+    index: &Index<'_>,
     renamed: &[(String, String)],
     report: &mut PullReport,
 ) -> Result<(), SyncError> {
@@ -638,7 +636,7 @@ async fn pull_labels(
 async fn pull_issues(
     mut pages: BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>>,
     store: &Store,
-    index: &Index,
+    index: &Index<'_>,
     opts: &PullOptions,
     since: Option<Timestamp>,
     (intents, viewer): (HashMap<String, crate::intent::Intent>, Option<String>),
@@ -1050,7 +1048,7 @@ fn merge(into: &mut PullReport, part: PullReport) {
 
 async fn pull_comments(
     store: &Store,
-    index: &Index,
+    index: &Index<'_>,
     opts: &PullOptions,
     since: Option<Timestamp>,
     mut pages: BoxStream<'_, Result<Page<RemoteComment>, TrackerError>>,
@@ -1149,7 +1147,7 @@ const LOST_CHECK_MIN: usize = 20;
 async fn find_lost(
     tracker: &dyn Tracker,
     store: &Store,
-    index: &Index,
+    index: &Index<'_>,
     opts: &PullOptions,
     seen: &HashSet<u64>,
     report: &mut PullReport,

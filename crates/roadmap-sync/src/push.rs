@@ -137,8 +137,7 @@ impl SyncReport {
 /// Two-way sync: resumes an interrupted push, pulls and merges, then pushes.
 pub async fn sync(
     tracker: &dyn Tracker,
-    index: &Index,
-    repo: &str,
+    index: &Index<'_>,
     pull: &PullOptions,
     push: &PushOptions,
     events: Events<'_>,
@@ -161,7 +160,7 @@ pub async fn sync(
         mapping: push.mapping.clone(),
         ..pull.clone()
     };
-    let pull_report = pull_locked(tracker, index, repo, &pull_opts, events).await?;
+    let pull_report = pull_locked(tracker, index, &pull_opts, events).await?;
     let push_started = Instant::now();
     let mid = tracker.metrics();
     // What the pull found in conflict stays out of the push (milestones merge whole, with no
@@ -170,7 +169,6 @@ pub async fn sync(
     push_locked(
         tracker,
         index,
-        repo,
         push,
         &pulled_conflicts,
         &mut push_report,
@@ -196,8 +194,7 @@ pub async fn sync(
 /// nothing changed on GitHub since the last pull is overwritten), then sends what is ours.
 pub async fn push(
     tracker: &dyn Tracker,
-    index: &Index,
-    repo: &str,
+    index: &Index<'_>,
     opts: &PushOptions,
     events: Events<'_>,
 ) -> Result<SyncReport, SyncError> {
@@ -205,7 +202,7 @@ pub async fn push(
         comments: false,
         ..PullOptions::default()
     };
-    sync(tracker, index, repo, &pull, opts, events).await
+    sync(tracker, index, &pull, opts, events).await
 }
 
 /// Finishes what an interrupted run began: each create it recorded an intent for is looked for
@@ -401,15 +398,14 @@ impl Pusher<'_> {
 
 async fn push_locked(
     tracker: &dyn Tracker,
-    index: &Index,
-    repo: &str,
+    index: &Index<'_>,
     opts: &PushOptions,
     pulled_conflicts: &HashSet<String>,
     report: &mut PushReport,
     events: Events<'_>,
 ) -> Result<(), SyncError> {
     let store = index.store();
-    let state = SyncState::load(store, repo)?;
+    let state = SyncState::load(store, tracker.full_name())?;
     let conflicted: HashSet<String> = crate::conflicts::ids(store).into_iter().collect();
     let milestones = store.load_all::<Milestone>()?;
     let issues = store.load_all::<Issue>()?;
@@ -537,7 +533,7 @@ async fn push_locked(
     if !opts.dry_run {
         index.upsert_milestones(&milestones_written).await?;
         index.upsert_issues(&issues_written).await?;
-        let mut state = SyncState::load(store, repo)?;
+        let mut state = SyncState::load(store, tracker.full_name())?;
         state.conflicts = crate::conflicts::ids(store);
         state.save(store)?;
     }

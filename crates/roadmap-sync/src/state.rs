@@ -91,7 +91,18 @@ impl SyncState {
                 }
                 Ok(s)
             }
-            Ok(_) => Ok(fresh),
+            Ok(s) => {
+                if s.version == STATE_VERSION {
+                    // The project changed repository on purpose (a flag, a rename); a facade
+                    // refuses a tracker for another repository than the project's.
+                    tracing::info!(
+                        "{}: the watermarks are for {}, not {repo}: pulling everything again",
+                        p.display(),
+                        s.repo
+                    );
+                }
+                Ok(fresh)
+            }
             Err(e) => Err(SyncError::State {
                 path: p,
                 message: e.to_string(),

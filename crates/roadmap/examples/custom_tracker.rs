@@ -68,6 +68,9 @@ fn refused<'a, T: Send + 'a>(what: &str) -> BoxFuture<'a, Result<T, TrackerError
 }
 
 impl Tracker for Memory {
+    fn full_name(&self) -> &str {
+        "acme/legacy"
+    }
     fn list_issues(
         &self,
         o: ListOptions,

@@ -129,6 +129,14 @@ pub enum Error {
         /// The running user's uid.
         user: u32,
     },
+    /// A tracker for another repository than the project's.
+    #[error("this project syncs {project}, not {tracker}")]
+    OtherRepository {
+        /// The project's `repo`.
+        project: String,
+        /// The tracker's [`full_name`](roadmap_model::Tracker::full_name).
+        tracker: String,
+    },
     /// The GitHub client could not be built.
     #[error(transparent)]
     Client(#[from] roadmap_github::BuildError),

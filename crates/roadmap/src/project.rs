@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use roadmap_cache::{Cache, CacheOptions};
 use roadmap_github::GitHub;
-use roadmap_index::{Index, IssueQuery, IssueRow, ReconcileReport, SearchHit};
+use roadmap_index::{Index, IssueQuery, IssueRow, SearchHit};
 use roadmap_model::{Issue, ItemId, Milestone, Roadmap, Timestamp, Tracker};
 use roadmap_store::{ItemFile, Kind, Store};
 use roadmap_sync::comments::CommentsError;
@@ -206,15 +206,16 @@ impl Project {
             .build()?)
     }
 
-    /// Opens the index (reconciled with the files).
-    pub async fn index(&self) -> Result<(Index, ReconcileReport)> {
+    /// Opens the index (reconciled with the files; [`Index::opened`] tells what that did).
+    pub async fn index(&self) -> Result<Index<'_>> {
         Ok(Index::open(&self.store).await?)
     }
 
     /// The index, or `None` when SQLite cannot be used at all (queries then scan the files).
-    pub async fn index_or_scan(&self) -> Option<Index> {
+    pub async fn index_or_scan(&self) -> Option<Index<'_>> {
         match Index::open(&self.store).await {
-            Ok((index, report)) => {
+            Ok(index) => {
+                let report = index.opened();
                 if let Some(reason) = &report.rebuild_reason
                     && reason != "requested"
                     && report.updated > 0
@@ -257,8 +258,16 @@ impl Project {
         })
     }
 
-    fn repo_name(&self) -> Result<String> {
-        Ok(self.settings()?.repo()?.to_string())
+    /// Checks that `tracker` serves this project's repository, then opens the index.
+    async fn index_for(&self, tracker: &dyn Tracker) -> Result<Index<'_>> {
+        let project = self.settings()?.repo()?.to_string();
+        if !project.eq_ignore_ascii_case(tracker.full_name()) {
+            return Err(Error::OtherRepository {
+                project,
+                tracker: tracker.full_name().to_owned(),
+            });
+        }
+        self.index().await
     }
 
     /// Pulls from `tracker` into the files and the index.
@@ -269,9 +278,8 @@ impl Project {
         events: Events<'_>,
     ) -> Result<PullReport> {
         let opts = self.pull_options(spec)?;
-        let repo = self.repo_name()?;
-        let (index, _) = self.index().await?;
-        let report = roadmap_sync::pull(tracker, &index, &repo, &opts, events).await;
+        let index = self.index_for(tracker).await?;
+        let report = roadmap_sync::pull(tracker, &index, &opts, events).await;
         index.close().await;
         Ok(report?)
     }
@@ -285,9 +293,8 @@ impl Project {
         events: Events<'_>,
     ) -> Result<SyncReport> {
         let opts = self.push_options(dry_run)?;
-        let repo = self.repo_name()?;
-        let (index, _) = self.index().await?;
-        let report = roadmap_sync::push(tracker, &index, &repo, &opts, events).await;
+        let index = self.index_for(tracker).await?;
+        let report = roadmap_sync::push(tracker, &index, &opts, events).await;
         index.close().await;
         Ok(report?)
     }
@@ -301,9 +308,8 @@ impl Project {
     ) -> Result<SyncReport> {
         let pull = self.pull_options(spec)?;
         let push = self.push_options(spec.dry_run)?;
-        let repo = self.repo_name()?;
-        let (index, _) = self.index().await?;
-        let report = roadmap_sync::sync(tracker, &index, &repo, &pull, &push, events).await;
+        let index = self.index_for(tracker).await?;
+        let report = roadmap_sync::sync(tracker, &index, &pull, &push, events).await;
         index.close().await;
         Ok(report?)
     }

@@ -98,7 +98,8 @@ fn index_answers_equal_a_plain_scan_for_many_filters() {
     let (_d, store) = project();
     populate(&store, 240);
     let rt = rt();
-    let (index, report) = rt.block_on(Index::open(&store)).unwrap();
+    let index = rt.block_on(Index::open(&store)).unwrap();
+    let report = index.opened().clone();
     assert_eq!(report.updated, 240);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(200));
     runner
@@ -118,7 +119,7 @@ fn full_text_search_finds_words_in_title_and_body() {
     let (_d, store) = project();
     populate(&store, 60);
     let rt = rt();
-    let (index, _) = rt.block_on(Index::open(&store)).unwrap();
+    let index = rt.block_on(Index::open(&store)).unwrap();
     for word in WORDS {
         let q = IssueQuery {
             text: Some((*word).to_owned()),
@@ -153,7 +154,7 @@ fn search_matches_word_prefixes_and_cjk_substrings() {
     make("0000aaa3", "ログイン画面が表示されない", "");
     make("0000aaa4", "Catalog export", "the catalogue is slow");
     let rt = rt();
-    let (index, _) = rt.block_on(Index::open(&store)).unwrap();
+    let index = rt.block_on(Index::open(&store)).unwrap();
     let found = |text: &str| -> Vec<String> {
         let q = IssueQuery {
             text: Some(text.to_owned()),
@@ -190,7 +191,7 @@ fn reconcile_sees_external_edits_adds_and_deletes() {
     let (_d, store) = project();
     populate(&store, 30);
     let rt = rt();
-    let (index, _) = rt.block_on(Index::open(&store)).unwrap();
+    let index = rt.block_on(Index::open(&store)).unwrap();
     let dir = store.layout().kind_dir(Kind::Issue);
     // Edit by hand (different size), delete one, add one.
     let p = dir.join("i0003.md");
@@ -242,7 +243,8 @@ fn bad_files_are_skipped_and_reported_until_fixed() {
     )
     .unwrap();
     let rt = rt();
-    let (index, report) = rt.block_on(Index::open(&store)).unwrap();
+    let index = rt.block_on(Index::open(&store)).unwrap();
+    let report = index.opened().clone();
     assert_eq!(report.skipped.len(), 1);
     assert!(
         report.skipped[0].contains("bad.md:4:") && report.skipped[0].contains("wip"),
@@ -258,7 +260,7 @@ fn bad_files_are_skipped_and_reported_until_fixed() {
     .unwrap();
     let fixed = rt.block_on(index.reconcile()).unwrap();
     assert!(fixed.skipped.is_empty());
-    assert_eq!(rt.block_on(index.counts()).unwrap().0, 6);
+    assert_eq!(rt.block_on(index.counts()).unwrap().issues, 6);
 }
 
 #[test]
@@ -268,7 +270,8 @@ fn duplicate_ids_differing_in_case_are_reported() {
     std::fs::write(dir.join("abc.md"), "---\nid: abc\ntitle: one\n---\n").unwrap();
     std::fs::write(dir.join("ABC.md"), "---\nid: ABC\ntitle: two\n---\n").unwrap();
     let rt = rt();
-    let (_index, report) = rt.block_on(Index::open(&store)).unwrap();
+    let _index = rt.block_on(Index::open(&store)).unwrap();
+    let report = _index.opened().clone();
     assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
     assert!(report.skipped[0].contains("duplicate id"));
 }
@@ -280,8 +283,9 @@ fn a_corrupt_truncated_or_old_index_is_rebuilt_from_the_files() {
     let rt = rt();
     let db = store.layout().index();
     let count = |store: &Store| {
-        let (index, report) = rt.block_on(Index::open(store)).unwrap();
-        let n = rt.block_on(index.counts()).unwrap().0;
+        let index = rt.block_on(Index::open(store)).unwrap();
+        let report = index.opened().clone();
+        let n = rt.block_on(index.counts()).unwrap().issues;
         rt.block_on(index.close());
         (n, report)
     };
@@ -312,7 +316,7 @@ fn a_corrupt_truncated_or_old_index_is_rebuilt_from_the_files() {
 
     // An older schema version.
     rt.block_on(async {
-        let (index, _) = Index::open(&store).await.unwrap();
+        let index = Index::open(&store).await.unwrap();
         index.close().await;
         let pool = sqlx_pool(&db).await;
         sqlx_exec(
@@ -359,10 +363,10 @@ fn the_watcher_keeps_the_index_in_step_with_edits() {
     populate(&store, 3);
     let rt = rt();
     rt.block_on(async {
-        let (index, _) = Index::open(&store).await.unwrap();
+        let index = Index::open(&store).await.unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let _w = roadmap_index::IndexWatcher::start(
-            index.clone(),
+            store.clone(),
             std::time::Duration::from_millis(50),
             tx,
         )

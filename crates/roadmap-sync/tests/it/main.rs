@@ -84,11 +84,9 @@ impl Project {
     }
 
     async fn pull_with(&self, opts: PullOptions) -> PullReport {
-        let (index, _) = Index::open(&self.store).await.unwrap();
+        let index = Index::open(&self.store).await.unwrap();
         let gh = self.client();
-        let r = pull(&gh, &index, "octo/demo", &opts, &|_| {})
-            .await
-            .unwrap();
+        let r = pull(&gh, &index, &opts, &|_| {}).await.unwrap();
         index.close().await;
         r
     }
@@ -190,7 +188,7 @@ impl Project {
             );
         }
         // The index agrees with the files.
-        let (index, _) = Index::open(&self.store).await.unwrap();
+        let index = Index::open(&self.store).await.unwrap();
         let rows = collect_rows(index.list_issues(&IssueQuery::default()))
             .await
             .unwrap();
@@ -403,16 +401,10 @@ async fn interrupted_pull(wire: Wire) {
     );
     f.remaining = 50;
     p.sim.script_fault(f);
-    let (index, _) = Index::open(&p.store).await.unwrap();
-    let report = pull(
-        &p.client(),
-        &index,
-        "octo/demo",
-        &PullOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let index = Index::open(&p.store).await.unwrap();
+    let report = pull(&p.client(), &index, &PullOptions::default(), &|_| {})
+        .await
+        .unwrap();
     index.close().await;
     assert!(report.partial());
     assert!(report.failures.iter().any(|f| f.what == "issues listing"));
@@ -559,11 +551,10 @@ async fn an_issue_file_left_empty_by_a_power_loss_is_pulled_again() {
         .store
         .path_of(Kind::Issue, &roadmap_model::ItemId::for_remote_issue(7));
     std::fs::write(&path, "").unwrap();
-    let (index, _) = Index::open(&p.store).await.unwrap();
+    let index = Index::open(&p.store).await.unwrap();
     let report = pull(
         &p.client(),
         &index,
-        "octo/demo",
         &PullOptions {
             full: true,
             ..PullOptions::default()

@@ -19,8 +19,8 @@ use super::*;
 
 impl Project {
     async fn push_with(&self, tracker: &dyn Tracker, opts: PushOptions) -> SyncReport {
-        let (index, _) = Index::open(&self.store).await.unwrap();
-        let r = roadmap_sync::push(tracker, &index, "octo/demo", &opts, &|_| {})
+        let index = Index::open(&self.store).await.unwrap();
+        let r = roadmap_sync::push(tracker, &index, &opts, &|_| {})
             .await
             .unwrap();
         index.close().await;
@@ -388,6 +388,9 @@ impl Killer<'_> {
 }
 
 impl Tracker for Killer<'_> {
+    fn full_name(&self) -> &str {
+        self.inner.full_name()
+    }
     fn list_issues(
         &self,
         opts: roadmap_model::ListOptions,
@@ -505,9 +508,9 @@ async fn a_push_killed_at_any_write_resumes_without_duplicates_or_loss() {
             };
             let dead = killer.dead.clone();
             {
-                let (index, _) = Index::open(&p.store).await.unwrap();
+                let index = Index::open(&p.store).await.unwrap();
                 let opts = PushOptions::default();
-                let run = roadmap_sync::push(&killer, &index, "octo/demo", &opts, &|_| {});
+                let run = roadmap_sync::push(&killer, &index, &opts, &|_| {});
                 tokio::select! {
                     r = run => panic!("the run was not killed at write {allow}: {:?}", r.map(|r| r.push.writes)),
                     () = dead.notified() => {}

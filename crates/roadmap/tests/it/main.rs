@@ -119,3 +119,28 @@ async fn a_host_named_only_by_the_project_file_gets_no_token() {
     let project = Project::open_with(dir.path(), named).expect("open");
     assert!(project.host().expect("host").may_have_token());
 }
+
+#[tokio::test]
+async fn a_tracker_for_another_repository_is_refused_before_anything_is_written() {
+    let (sim, _dir, project) = pulled(3).await;
+    let other = roadmap::GitHub::builder("octo", "other")
+        .api_url(sim.url())
+        .build()
+        .expect("client");
+    let before = sim.metrics().requests;
+    let err = project
+        .pull(&other, &PullSpec::default(), &|_| {})
+        .await
+        .expect_err("another repository");
+    assert!(
+        matches!(&err, Error::OtherRepository { project, tracker }
+            if project == "octo/lib" && tracker == "octo/other"),
+        "{err}"
+    );
+    let err = project
+        .push(&other, false, &|_| {})
+        .await
+        .expect_err("another repository");
+    assert!(matches!(err, Error::OtherRepository { .. }), "{err}");
+    assert_eq!(sim.metrics().requests, before, "nothing was asked");
+}
