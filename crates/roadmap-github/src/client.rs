@@ -2,6 +2,7 @@
 //! backoff and jitter, rate-limit waits, error classification and metrics.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -391,6 +392,10 @@ impl Core {
     /// Sends one request with pacing, retries and classification. `idempotent` requests are
     /// retried on transient failures; others fail as `ambiguous` when the server may have
     /// acted. GETs go through the conditional cache unless `fresh`.
+    ///
+    /// Each attempt is: pace (the budget) → [`dispatch`](Self::dispatch) (a slot, write
+    /// spacing, points) → classify the outcome into a [`Step`] (answer, retry after a backoff,
+    /// wait out a rate limit, or fail).
     pub async fn send(
         &self,
         method: Method,
@@ -400,281 +405,245 @@ impl Core {
         what: &str,
         fresh: bool,
     ) -> Result<Resp, Failure> {
-        let idempotent = method == Method::GET || method == Method::PATCH;
+        let req = Request {
+            idempotent: method == Method::GET || method == Method::PATCH,
+            method,
+            path,
+            body,
+            endpoint,
+            what,
+        };
         let cache_key = format!("{} {}", self.token_key, path);
-        let cached = if method == Method::GET && !fresh {
+        let cached = if req.method == Method::GET && !fresh {
             self.cache.as_ref().and_then(|c| c.get(&cache_key))
         } else {
             None
         };
         let cached = cached.and_then(|v| Cached::decode(&v));
-        let mut attempt = 0u32;
-        let mut rate_waits = 0u32;
+        let (mut attempt, mut rate_waits) = (0u32, 0u32);
         loop {
-            self.pace(what).await.map_err(|error| Failure {
-                error,
-                ambiguous: false,
-            })?;
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                http::header::ACCEPT,
-                HeaderValue::from_static("application/vnd.github+json"),
-            );
-            headers.insert(
-                "x-github-api-version",
-                HeaderValue::from_static("2022-11-28"),
-            );
-            if let Some(c) = &cached
-                && let Ok(v) = HeaderValue::from_str(&c.etag)
-            {
-                headers.insert(http::header::IF_NONE_MATCH, v);
-            }
-            let cost = if method == Method::GET {
-                1
-            } else {
-                WRITE_POINTS
-            };
-            // Points are spent once the request holds its slot, just before it leaves: the
-            // log's time is when GitHub sees it, give or take the network.
-            let spend = || async {
-                let waited = self.points.spend(cost).await;
-                if waited > Duration::from_millis(1) {
-                    self.account_wait(waited);
-                }
-            };
-            let outcome = if method == Method::GET {
-                let _slot = self.gets.acquire().await;
-                spend().await;
-                self.exchange(&method, path, body, headers).await
-            } else {
-                let mut last = self.writes.lock().await;
-                if let Some(at) = *last {
-                    let due = at + self.settings.write_spacing;
-                    let now = Instant::now();
-                    if due > now {
-                        self.wait(due - now).await;
-                    }
-                }
-                if method == Method::POST {
-                    let started = Instant::now();
-                    self.creation.until_ready().await;
-                    self.account_wait(started.elapsed());
-                }
-                spend().await;
-                // Spacing runs from the start of one write to the start of the next; writes
-                // never overlap (the lock is held until the answer is in).
-                *last = Some(Instant::now());
-                self.exchange(&method, path, body, headers).await
-            };
+            self.pace(what).await.map_err(Failure::definite)?;
+            let outcome = self.dispatch(&req, request_headers(cached.as_ref())).await;
             self.account(endpoint, |m| {
                 m.calls += 1;
                 if attempt > 0 {
                     m.retries += 1;
                 }
             });
-            // A host that never answered and cannot be connected to (refused, no such host, a
-            // failed TLS handshake) will not answer on a retry: say so at once.
-            if let Err(e) = &outcome
-                && e.connect
-                && !self.reached.load(std::sync::atomic::Ordering::Relaxed)
-            {
-                return Err(Failure {
-                    error: TrackerError::Unreachable {
-                        host: self.host(),
-                        message: e.message.clone(),
-                    },
-                    ambiguous: false,
-                });
-            }
-            // Transport failures and 5xx: retried with backoff when idempotent; for a create
-            // the outcome is ambiguous (the server may have acted) and the caller reconciles.
-            // A failed connection sent nothing: it is retried whatever the method.
-            let unsent = matches!(&outcome, Err(e) if e.connect);
-            let transient = match &outcome {
-                Err(e) if e.retry => Some(e.message.clone()),
-                Err(_) => None,
-                Ok(r) if r.status.is_server_error() => {
-                    Some(format!("{}: {}", r.status, error_message(&r.body)))
+            let step = match outcome {
+                Err(e) => self.after_failure(&req, e, attempt),
+                Ok(resp) => {
+                    self.after_answer(&req, resp, cached.as_ref(), &cache_key, attempt, rate_waits)
                 }
-                Ok(_) => None,
             };
-            if let Ok(r) = &outcome {
-                self.reached
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-                self.record_budget(&r.headers);
-            }
-            if let Some(message) = transient {
-                tracing::debug!(%endpoint, attempt, %message, "transient failure; retrying");
-                if (idempotent || unsent) && attempt < self.settings.retry.max_retries {
-                    let d = self.backoff(attempt);
+            match step {
+                Step::Answer(resp) => return Ok(resp),
+                Step::Retry(backoff) => {
                     attempt += 1;
-                    self.back_off(d).await;
-                    continue;
+                    self.back_off(backoff).await;
                 }
-                return Err(Failure {
-                    error: TrackerError::Transient {
-                        what: what.into(),
-                        message,
-                    },
-                    ambiguous: !idempotent && !unsent,
-                });
-            }
-            let resp = match outcome {
-                Ok(r) => r,
-                Err(e) => {
-                    let error = if e.retry {
-                        TrackerError::Transient {
-                            what: what.into(),
-                            message: e.message,
-                        }
-                    } else {
-                        TrackerError::Other {
-                            what: what.into(),
-                            message: e.message,
-                        }
-                    };
-                    return Err(Failure {
-                        error,
-                        ambiguous: !idempotent,
-                    });
-                }
-            };
-            self.account(endpoint, |m| m.bytes += resp.body.len() as u64);
-            let status = resp.status;
-            tracing::debug!(%endpoint, status = status.as_u16(), bytes = resp.body.len(), "response");
-            if status == StatusCode::NOT_MODIFIED {
-                if let Some(c) = cached {
-                    self.account(endpoint, |m| m.not_modified += 1);
-                    // A 304 need not repeat `Link` (RFC 9110 §15.4.5): the listing continues
-                    // from the links kept with the body, exactly as its 200 did.
-                    let mut headers = resp.headers;
-                    headers.remove(http::header::LINK);
-                    if let Some(l) = c.link.and_then(|l| HeaderValue::from_str(&l).ok()) {
-                        headers.insert(http::header::LINK, l);
-                    }
-                    return Ok(Resp {
-                        status: StatusCode::OK,
-                        body: c.body,
-                        headers,
-                        not_modified: true,
-                    });
-                }
-                return Err(Failure {
-                    error: TrackerError::Other {
-                        what: what.into(),
-                        message: "304 without a cached body".into(),
-                    },
-                    ambiguous: false,
-                });
-            }
-            if status.is_success() {
-                self.gets.success();
-                if method == Method::GET
-                    && let (Some(c), Some(etag)) = (
-                        &self.cache,
-                        resp.headers
-                            .get(http::header::ETAG)
-                            .and_then(|v| v.to_str().ok()),
-                    )
-                {
-                    let link = resp
-                        .headers
-                        .get(http::header::LINK)
-                        .and_then(|v| v.to_str().ok());
-                    c.put(&cache_key, Cached::encode(etag, link, &resp.body));
-                }
-                return Ok(Resp {
-                    status,
-                    body: resp.body,
-                    headers: resp.headers,
-                    not_modified: false,
-                });
-            }
-            let message = error_message(&resp.body);
-            if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
-                let retry_after = header_u64(&resp.headers, "retry-after");
-                let remaining = header_u64(&resp.headers, "x-ratelimit-remaining");
-                let reset = header_u64(&resp.headers, "x-ratelimit-reset");
-                let lower = message.to_lowercase();
-                // Secondary limits say "secondary rate limit", or in the older wording
-                // "abuse detection mechanism"; a 403 with neither and budget left is a
-                // permission error ("Resource not accessible by integration").
-                let is_rate = status == StatusCode::TOO_MANY_REQUESTS
-                    || retry_after.is_some()
-                    || remaining == Some(0)
-                    || lower.contains("rate limit")
-                    || lower.contains("abuse detection");
-                if is_rate {
-                    if remaining != Some(0) {
-                        // A secondary limit: fewer at once from now on.
-                        self.gets.backoff();
-                    }
-                    let wait = if let Some(s) = retry_after {
-                        Duration::from_secs(s)
-                    } else if remaining == Some(0) {
-                        Duration::from_secs(reset.unwrap_or(0).saturating_sub(now_epoch()) + 1)
-                    } else {
-                        self.settings
-                            .secondary_backoff
-                            .saturating_mul(1 << rate_waits.min(6))
-                    };
-                    let retry_at = Timestamp::from_unix((now_epoch() + wait.as_secs()) as i64)
-                        .unwrap_or(Timestamp(chrono::Utc::now()));
-                    if wait > self.settings.max_rate_wait || rate_waits >= 8 {
-                        return Err(Failure {
-                            error: TrackerError::RateLimited {
-                                what: what.into(),
-                                retry_at,
-                            },
-                            ambiguous: false,
-                        });
-                    }
-                    tracing::info!(seconds = wait.as_secs(), %endpoint, "rate limited; waiting");
+                Step::RateWait(wait) => {
+                    // A refused request did nothing: safe to send again, even a create.
                     rate_waits += 1;
                     self.wait(wait).await;
-                    // A refused request did nothing: safe to send again, even a create.
-                    continue;
                 }
-                return Err(Failure {
-                    error: TrackerError::Forbidden {
-                        what: what.into(),
-                        message,
-                    },
-                    ambiguous: false,
-                });
+                Step::Fail(failure) => return Err(failure),
             }
-            let error = match status {
-                StatusCode::UNAUTHORIZED => TrackerError::Unauthorized { what: what.into() },
-                StatusCode::NOT_FOUND => TrackerError::NotFound { what: what.into() },
-                StatusCode::GONE => TrackerError::Gone { what: what.into() },
-                StatusCode::MOVED_PERMANENTLY
-                | StatusCode::FOUND
-                | StatusCode::TEMPORARY_REDIRECT
-                | StatusCode::PERMANENT_REDIRECT => TrackerError::Moved {
-                    what: what.into(),
-                    location: resp
-                        .headers
-                        .get(http::header::LOCATION)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_owned(),
-                },
-                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
-                    TrackerError::Validation {
-                        what: what.into(),
-                        message: validation_message(&resp.body),
-                    }
-                }
-                _ => TrackerError::Other {
-                    what: what.into(),
-                    message: format!("{status}: {message}"),
-                },
-            };
-            return Err(Failure {
-                error,
-                ambiguous: false,
-            });
         }
+    }
+
+    /// Sends one attempt once it may go: a GET takes one of the worker slots; a write waits
+    /// its spacing after the last write (writes never overlap: the lock is held until the
+    /// answer is in) and, for a create, the content-creation limiter. Points are spent last,
+    /// once the request holds its slot, so the points log's time is when GitHub sees it.
+    async fn dispatch(&self, req: &Request<'_>, headers: HeaderMap) -> Result<Resp, ExchangeError> {
+        let cost = if req.method == Method::GET {
+            1
+        } else {
+            WRITE_POINTS
+        };
+        let spend = || async {
+            let waited = self.points.spend(cost).await;
+            if waited > Duration::from_millis(1) {
+                self.account_wait(waited);
+            }
+        };
+        if req.method == Method::GET {
+            let _slot = self.gets.acquire().await;
+            spend().await;
+            return self
+                .exchange(&req.method, req.path, req.body, headers)
+                .await;
+        }
+        let mut last = self.writes.lock().await;
+        if let Some(at) = *last {
+            let due = at + self.settings.write_spacing;
+            let now = Instant::now();
+            if due > now {
+                self.wait(due - now).await;
+            }
+        }
+        if req.method == Method::POST {
+            let started = Instant::now();
+            self.creation.until_ready().await;
+            self.account_wait(started.elapsed());
+        }
+        spend().await;
+        // Spacing runs from the start of one write to the start of the next.
+        *last = Some(Instant::now());
+        self.exchange(&req.method, req.path, req.body, headers)
+            .await
+    }
+
+    /// No answer came (a transport failure).
+    fn after_failure(&self, req: &Request<'_>, e: ExchangeError, attempt: u32) -> Step {
+        // A host that never answered and cannot be connected to (refused, no such host, a
+        // failed TLS handshake) will not answer on a retry: say so at once.
+        if e.connect && !self.reached.load(Ordering::Relaxed) {
+            return Step::Fail(Failure::definite(TrackerError::Unreachable {
+                host: self.host(),
+                message: e.message,
+            }));
+        }
+        if e.retry {
+            // A failed connection sent nothing: it is retried whatever the method.
+            return self.retry_or_fail(req, e.message, attempt, e.connect);
+        }
+        Step::Fail(Failure {
+            error: TrackerError::Other {
+                what: req.what.into(),
+                message: e.message,
+            },
+            ambiguous: !req.idempotent,
+        })
+    }
+
+    /// A transient failure: retried with backoff when idempotent (or never sent); for a
+    /// create the outcome is ambiguous (the server may have acted) and the caller reconciles.
+    fn retry_or_fail(
+        &self,
+        req: &Request<'_>,
+        message: String,
+        attempt: u32,
+        unsent: bool,
+    ) -> Step {
+        tracing::debug!(endpoint = %req.endpoint, attempt, %message, "transient failure; retrying");
+        if (req.idempotent || unsent) && attempt < self.settings.retry.max_retries {
+            return Step::Retry(self.backoff(attempt));
+        }
+        Step::Fail(Failure {
+            error: TrackerError::Transient {
+                what: req.what.into(),
+                message,
+            },
+            ambiguous: !req.idempotent && !unsent,
+        })
+    }
+
+    /// An answer came: a 5xx is transient; a 304 is served from the cache; a 2xx is kept in
+    /// the cache (GETs); a rate limit is waited out or reported; anything else is classified.
+    fn after_answer(
+        &self,
+        req: &Request<'_>,
+        resp: Resp,
+        cached: Option<&Cached>,
+        cache_key: &str,
+        attempt: u32,
+        rate_waits: u32,
+    ) -> Step {
+        self.reached.store(true, Ordering::Relaxed);
+        self.record_budget(&resp.headers);
+        let status = resp.status;
+        if status.is_server_error() {
+            let message = format!("{status}: {}", error_message(&resp.body));
+            return self.retry_or_fail(req, message, attempt, false);
+        }
+        self.account(req.endpoint, |m| m.bytes += resp.body.len() as u64);
+        tracing::debug!(endpoint = %req.endpoint, status = status.as_u16(), bytes = resp.body.len(), "response");
+        if status == StatusCode::NOT_MODIFIED {
+            return match cached {
+                Some(c) => {
+                    self.account(req.endpoint, |m| m.not_modified += 1);
+                    Step::Answer(c.answer(resp.headers))
+                }
+                None => Step::Fail(Failure::definite(TrackerError::Other {
+                    what: req.what.into(),
+                    message: "304 without a cached body".into(),
+                })),
+            };
+        }
+        if status.is_success() {
+            self.gets.success();
+            if req.method == Method::GET {
+                self.keep(cache_key, &resp);
+            }
+            return Step::Answer(resp);
+        }
+        if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
+            return self
+                .rate_limited(req, &resp, rate_waits)
+                .unwrap_or_else(|| {
+                    Step::Fail(Failure::definite(TrackerError::Forbidden {
+                        what: req.what.into(),
+                        message: error_message(&resp.body),
+                    }))
+                });
+        }
+        Step::Fail(Failure::definite(refusal(req.what, &resp)))
+    }
+
+    /// Keeps a GET's answer with its ETag (and `Link`, which a 304 need not repeat).
+    fn keep(&self, cache_key: &str, resp: &Resp) {
+        let header = |h| resp.headers.get(h).and_then(|v| v.to_str().ok());
+        if let (Some(c), Some(etag)) = (&self.cache, header(http::header::ETAG)) {
+            c.put(
+                cache_key,
+                Cached::encode(etag, header(http::header::LINK), &resp.body),
+            );
+        }
+    }
+
+    /// A 403 or 429 that is a rate limit: wait it out, or stop with the time to come back
+    /// when that is further than `max_rate_wait`. `None` for a 403 that is a permission
+    /// error ("Resource not accessible by integration").
+    fn rate_limited(&self, req: &Request<'_>, resp: &Resp, rate_waits: u32) -> Option<Step> {
+        let retry_after = header_u64(&resp.headers, "retry-after");
+        let remaining = header_u64(&resp.headers, "x-ratelimit-remaining");
+        let reset = header_u64(&resp.headers, "x-ratelimit-reset");
+        let lower = error_message(&resp.body).to_lowercase();
+        // Secondary limits say "secondary rate limit", or in the older wording "abuse
+        // detection mechanism"; a 403 with neither and budget left is a permission error.
+        let is_rate = resp.status == StatusCode::TOO_MANY_REQUESTS
+            || retry_after.is_some()
+            || remaining == Some(0)
+            || lower.contains("rate limit")
+            || lower.contains("abuse detection");
+        if !is_rate {
+            return None;
+        }
+        if remaining != Some(0) {
+            // A secondary limit: fewer at once from now on.
+            self.gets.backoff();
+        }
+        let wait = if let Some(s) = retry_after {
+            Duration::from_secs(s)
+        } else if remaining == Some(0) {
+            Duration::from_secs(reset.unwrap_or(0).saturating_sub(now_epoch()) + 1)
+        } else {
+            self.settings
+                .secondary_backoff
+                .saturating_mul(1 << rate_waits.min(6))
+        };
+        if wait > self.settings.max_rate_wait || rate_waits >= 8 {
+            let retry_at = Timestamp::from_unix((now_epoch() + wait.as_secs()) as i64)
+                .unwrap_or(Timestamp(chrono::Utc::now()));
+            return Some(Step::Fail(Failure::definite(TrackerError::RateLimited {
+                what: req.what.into(),
+                retry_at,
+            })));
+        }
+        tracing::info!(seconds = wait.as_secs(), endpoint = %req.endpoint, "rate limited; waiting");
+        Some(Step::RateWait(wait))
     }
 
     /// One HTTP exchange, body included, bounded by the request timeout and the body cap.
@@ -833,6 +802,86 @@ fn first_line(e: &dyn std::error::Error) -> String {
 
 /// A conditional-cache entry: the ETag, and with the body everything a listing needs to
 /// continue after a 304 (its `Link`).
+/// One request as [`Core::send`] was asked for it.
+struct Request<'a> {
+    method: Method,
+    path: &'a str,
+    body: Option<&'a Value>,
+    endpoint: &'a str,
+    what: &'a str,
+    /// GET and PATCH: sending it twice does what sending it once does.
+    idempotent: bool,
+}
+
+/// What one attempt's outcome means for the request.
+enum Step {
+    /// The answer: a 2xx, or a 304 served from the cache.
+    Answer(Resp),
+    /// A transient failure, worth another attempt after this backoff.
+    Retry(Duration),
+    /// A rate limit to wait out, then send again.
+    RateWait(Duration),
+    /// The request failed for good.
+    Fail(Failure),
+}
+
+impl Failure {
+    /// A failure after which nothing happened on the server.
+    fn definite(error: TrackerError) -> Self {
+        Failure {
+            error,
+            ambiguous: false,
+        }
+    }
+}
+
+/// GitHub's media type and API version on every request, and the ETag of a cached answer.
+fn request_headers(cached: Option<&Cached>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::ACCEPT,
+        HeaderValue::from_static("application/vnd.github+json"),
+    );
+    headers.insert(
+        "x-github-api-version",
+        HeaderValue::from_static("2022-11-28"),
+    );
+    if let Some(v) = cached.and_then(|c| HeaderValue::from_str(&c.etag).ok()) {
+        headers.insert(http::header::IF_NONE_MATCH, v);
+    }
+    headers
+}
+
+/// The error of an answer that is neither a success, a 5xx nor a 403/429.
+fn refusal(what: &str, resp: &Resp) -> TrackerError {
+    let what = what.to_owned();
+    match resp.status {
+        StatusCode::UNAUTHORIZED => TrackerError::Unauthorized { what },
+        StatusCode::NOT_FOUND => TrackerError::NotFound { what },
+        StatusCode::GONE => TrackerError::Gone { what },
+        StatusCode::MOVED_PERMANENTLY
+        | StatusCode::FOUND
+        | StatusCode::TEMPORARY_REDIRECT
+        | StatusCode::PERMANENT_REDIRECT => TrackerError::Moved {
+            what,
+            location: resp
+                .headers
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        },
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => TrackerError::Validation {
+            what,
+            message: validation_message(&resp.body),
+        },
+        status => TrackerError::Other {
+            what,
+            message: format!("{status}: {}", error_message(&resp.body)),
+        },
+    }
+}
+
 struct Cached {
     etag: String,
     link: Option<String>,
@@ -840,6 +889,25 @@ struct Cached {
 }
 
 impl Cached {
+    /// The cached answer to a 304. A 304 need not repeat `Link` (RFC 9110 §15.4.5): the
+    /// listing continues from the links kept with the body, exactly as its 200 did.
+    fn answer(&self, mut headers: HeaderMap) -> Resp {
+        headers.remove(http::header::LINK);
+        if let Some(l) = self
+            .link
+            .as_ref()
+            .and_then(|l| HeaderValue::from_str(l).ok())
+        {
+            headers.insert(http::header::LINK, l);
+        }
+        Resp {
+            status: StatusCode::OK,
+            body: self.body.clone(),
+            headers,
+            not_modified: true,
+        }
+    }
+
     /// Entries of an older layout (no marker) read as misses.
     const MARKER: &'static [u8] = b"roadmap-etag-entry/2\n";
 
