@@ -10,6 +10,7 @@ use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
+use nom_language::error::VerboseError;
 use octocrab::Octocrab;
 use rand::Rng;
 use roadmap_cache::Cache;
@@ -79,16 +80,51 @@ impl Resp {
         Some(roadmap_model::Timestamp(d.to_utc()))
     }
 
-    pub fn link(&self, rel: &str) -> Option<String> {
-        let l = self.headers.get(http::header::LINK)?.to_str().ok()?;
-        l.split(',')
-            .map(str::trim)
-            .find(|p| p.ends_with(&format!("rel=\"{rel}\"")))
-            .and_then(|p| {
-                let start = p.find('<')? + 1;
-                let end = p.find('>')?;
-                Some(p[start..end].to_owned())
-            })
+    /// The targets of the `Link` header by relation (`next`, `last`, …), parsed by RFC 8288's
+    /// grammar: a target may hold commas, and one `rel` may name several relations
+    /// (`rel="next last"`). No header is no links; a header that does not parse is an error
+    /// (a listing must never end early on a link it could not read).
+    pub fn links(&self) -> Result<Links, String> {
+        match self.headers.get(http::header::LINK) {
+            None => Ok(Links::default()),
+            Some(v) => {
+                let text = v
+                    .to_str()
+                    .map_err(|_| "a Link header that is not text".to_owned())?;
+                Links::parse(text)
+            }
+        }
+    }
+}
+
+/// The links of one `Link` header, by relation type.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Links(Vec<(String, String)>);
+
+impl Links {
+    pub(crate) fn parse(text: &str) -> Result<Links, String> {
+        let parsed = nom_rfc8288::complete::link_lenient::<VerboseError<&str>>(text)
+            .map_err(|e| format!("a Link header that does not parse ({e}): {text:?}"))?;
+        let mut out = Vec::new();
+        for link in parsed.into_iter().flatten() {
+            let rels = link
+                .params
+                .iter()
+                .filter(|p| p.key.eq_ignore_ascii_case("rel"))
+                .filter_map(|p| p.val.as_deref());
+            for rel in rels.flat_map(str::split_ascii_whitespace) {
+                out.push((rel.to_ascii_lowercase(), link.url.to_owned()));
+            }
+        }
+        Ok(Links(out))
+    }
+
+    /// The target of the first link with relation `rel`.
+    pub(crate) fn get(&self, rel: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(r, _)| r == rel)
+            .map(|(_, u)| u.clone())
     }
 }
 
@@ -988,4 +1024,36 @@ fn validation_text(v: &Value) -> String {
         }
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Links;
+
+    #[test]
+    fn links_are_read_by_rfc_8288_not_by_splitting_on_commas() {
+        let gh = r#"<https://api.github.com/repositories/1/issues?per_page=100&after=Y3Vy>; rel="next", <https://api.github.com/repositories/1/issues?per_page=100>; rel="first""#;
+        let l = Links::parse(gh).expect("parses");
+        assert_eq!(
+            l.get("next").as_deref(),
+            Some("https://api.github.com/repositories/1/issues?per_page=100&after=Y3Vy")
+        );
+        assert_eq!(l.get("last"), None, "today's issue listing has no rel=last");
+        // A target holding commas (a label filter), several relations in one rel, any case.
+        let l =
+            Links::parse(r#"<https://h/x?labels=a,b&page=2>; REL="next last""#).expect("parses");
+        assert_eq!(
+            l.get("next").as_deref(),
+            Some("https://h/x?labels=a,b&page=2")
+        );
+        assert_eq!(
+            l.get("last").as_deref(),
+            Some("https://h/x?labels=a,b&page=2")
+        );
+        assert_eq!(Links::parse("").expect("empty").get("next"), None);
+        assert!(
+            Links::parse("https://h/x; rel=next").is_err(),
+            "no angle brackets"
+        );
+    }
 }

@@ -407,6 +407,10 @@ impl GitHub {
         );
         let resp = self.get(&path, endpoint, &what, false).await?;
         let v = resp.json(&what)?;
+        let links = resp.links().map_err(|message| TrackerError::Transient {
+            what: what.clone(),
+            message,
+        })?;
         let Value::Array(items) = v else {
             return Err(TrackerError::Transient {
                 what,
@@ -445,8 +449,8 @@ impl GitHub {
         }
         Ok(Fetched {
             page,
-            next: resp.link("next"),
-            last: resp.link("last"),
+            next: links.get("next"),
+            last: links.get("last"),
             ids,
             skipped_keys,
             date: resp.date(),
