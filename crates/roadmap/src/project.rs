@@ -671,15 +671,11 @@ impl Project {
         })?)
     }
 
-    /// A fresh random id for a new item of `kind`.
+    /// A fresh random id for a new item of `kind` (from the OS-seeded thread generator:
+    /// two clones creating issues at the same moment do not pick the same id).
     fn new_id(&self, kind: Kind) -> ItemId {
         loop {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            let seed = nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                ^ u64::from(std::process::id()).rotate_left(17);
-            let id = ItemId::from_entropy(seed);
+            let id = ItemId::from_entropy(rand::random());
             if !self.store.path_of(kind, &id).exists() {
                 return id;
             }
