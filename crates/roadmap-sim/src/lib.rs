@@ -24,6 +24,7 @@ mod control;
 pub mod data;
 mod limits;
 pub mod render;
+mod routes;
 mod server;
 mod wire;
 
