@@ -2,45 +2,10 @@
 //! same files from a pull, the same requests from a push (the mapping, the defaults and the
 //! edit semantics live once, in the library).
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
 use roadmap::simulator::{RepoSpec, SimConfig, Simulator, WriteRecord};
 use roadmap::{IssueEdit, Priority, Project, PullSpec};
 
-use crate::ok;
-
-/// Every file under `.roadmap/` but the derived (index, cache) and per-run ones (state with
-/// its server-time watermarks, statistics), by relative path.
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let base = root.join(".roadmap");
-    let mut out = BTreeMap::new();
-    let mut stack = vec![base.clone()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = e.path();
-            let rel = p
-                .strip_prefix(&base)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if rel.starts_with("index.db")
-                || rel.starts_with("cache")
-                || rel == "sync/state.json"
-                || rel == "sync/last-run.json"
-                || rel == "sync/lock"
-            {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
+use crate::{ok, shared_files as files};
 
 fn writes(sim: &Simulator) -> Vec<(String, String, String)> {
     sim.writes()

@@ -68,17 +68,7 @@ fn every_command_has_help_with_an_example_and_the_help_is_snapshotted() {
 }
 
 fn sim(issues: u64) -> (tokio::runtime::Runtime, Simulator) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = rt
-        .block_on(Simulator::start(
-            SimConfig::default().repo(RepoSpec::sample("octo", "demo", issues)),
-        ))
-        .unwrap();
-    (rt, sim)
+    crate::simulator(SimConfig::default().repo(RepoSpec::sample("octo", "demo", issues)))
 }
 
 fn run(p: &Path, args: &[&str]) -> (String, String, i32) {

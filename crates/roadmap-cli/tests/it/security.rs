@@ -11,19 +11,9 @@ use crate::ok;
 const TOKEN: &str = "ghp_SECURITY_TEST_TOKEN_0123";
 
 fn sim() -> (tokio::runtime::Runtime, Simulator) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let mut spec = RepoSpec::new("octo", "demo");
     spec.issues = 5;
-    let sim = rt
-        .block_on(Simulator::start(
-            SimConfig::default().repo(spec).latency(Latency::default()),
-        ))
-        .unwrap();
-    (rt, sim)
+    crate::simulator(SimConfig::default().repo(spec).latency(Latency::default()))
 }
 
 fn run(p: &Path, user_config: &Path, args: &[&str]) -> Output {

@@ -7,19 +7,9 @@ use crate::ok;
 fn simulator(
     f: impl FnOnce(&mut roadmap_sim::RepoSpec),
 ) -> (tokio::runtime::Runtime, roadmap_sim::Simulator) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let mut spec = roadmap_sim::RepoSpec::new("octo", "demo");
     f(&mut spec);
-    let sim = rt
-        .block_on(roadmap_sim::Simulator::start(
-            roadmap_sim::SimConfig::default().repo(spec),
-        ))
-        .unwrap();
-    (rt, sim)
+    crate::simulator(roadmap_sim::SimConfig::default().repo(spec))
 }
 
 #[test]
@@ -618,19 +608,12 @@ fn a_host_that_cannot_be_used_ends_in_one_line_naming_it_and_the_fix() {
 
 #[test]
 fn a_refused_token_or_a_missing_repository_ends_in_one_line_with_the_fix() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let mut spec = roadmap_sim::RepoSpec::new("octo", "demo");
     spec.issues = 3;
-    let sim = rt
-        .block_on(roadmap_sim::Simulator::start(roadmap_sim::SimConfig {
-            revoked_tokens: vec!["ghp_revoked".into()],
-            ..roadmap_sim::SimConfig::default().repo(spec)
-        }))
-        .unwrap();
+    let (_rt, sim) = crate::simulator(roadmap_sim::SimConfig {
+        revoked_tokens: vec!["ghp_revoked".into()],
+        ..roadmap_sim::SimConfig::default().repo(spec)
+    });
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use roadmap::Phase;
-use roadmap::simulator::{Latency, RepoSpec, SimConfig, Simulator};
+use roadmap::simulator::{Latency, RepoSpec, SimConfig};
 
 use crate::ok;
 
@@ -108,23 +108,16 @@ fn progress_bars_on_a_real_terminal_never_overlap_and_leave_only_the_report() {
         eprintln!("skipped: tmux is not installed (set ROADMAP_REQUIRE_TMUX to make this fail)");
         return;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     // Slow answers keep several phases on screen at once for a while.
     let latency = Latency {
         base: Duration::from_millis(400),
         ..Latency::default()
     };
-    let sim = rt
-        .block_on(Simulator::start(
-            SimConfig::default()
-                .repo(RepoSpec::sample("octo", "demo", 1500))
-                .latency(latency),
-        ))
-        .unwrap();
+    let (rt, sim) = crate::simulator(
+        SimConfig::default()
+            .repo(RepoSpec::sample("octo", "demo", 1500))
+            .latency(latency),
+    );
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("project");
     std::fs::create_dir(&p).unwrap();

@@ -14,25 +14,17 @@ use crate::ok;
 const ISSUES_ROUTE: &str = "GET /repos/{owner}/{repo}/issues";
 
 fn start(issues: u64, limits: Limits, latency: Latency) -> (tokio::runtime::Runtime, Simulator) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let mut spec = RepoSpec::new("octo", "demo");
     spec.issues = issues;
     spec.milestones = 3;
     spec.labels = 6;
     // github.com's paging (cursor, no `last`) is the default wire.
-    let sim = rt
-        .block_on(Simulator::start(
-            SimConfig::default()
-                .repo(spec)
-                .latency(latency)
-                .limits(limits),
-        ))
-        .unwrap();
-    (rt, sim)
+    crate::simulator(
+        SimConfig::default()
+            .repo(spec)
+            .latency(latency)
+            .limits(limits),
+    )
 }
 
 fn latency(base_ms: u64) -> Latency {
@@ -44,14 +36,7 @@ fn latency(base_ms: u64) -> Latency {
 }
 
 fn command(p: &Path, sim: &Simulator, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_roadmap"));
-    c.args(args)
-        .env("ROADMAP_API_URL", sim.url())
-        .current_dir(p)
-        .env("ROADMAP_CONFIG", p.join("none.toml"))
-        .env("GITHUB_TOKEN", "ghp_windows_cli_test")
-        .env_remove("GH_TOKEN");
-    c
+    crate::command(p, sim, "ghp_windows_cli_test", args)
 }
 
 fn run(p: &Path, sim: &Simulator, args: &[&str]) -> Output {

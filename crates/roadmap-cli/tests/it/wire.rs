@@ -1,76 +1,23 @@
 //! The CLI against github.com as it answers today: cursor pages, 304s without `Link`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use roadmap_sim::{Latency, RepoSpec, SimConfig, Simulator, Wire};
 
-use crate::ok;
+use crate::{ok, shared_files};
 
 fn start(spec: RepoSpec, wire: Wire, latency: Latency) -> (tokio::runtime::Runtime, Simulator) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = rt
-        .block_on(Simulator::start(
-            SimConfig::default().repo(spec).wire(wire).latency(latency),
-        ))
-        .unwrap();
-    (rt, sim)
+    crate::simulator(SimConfig::default().repo(spec).wire(wire).latency(latency))
 }
 
 fn command(p: &Path, sim: &Simulator, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_roadmap"));
-    c.args(args)
-        .env("ROADMAP_API_URL", sim.url())
-        .current_dir(p)
-        .env("ROADMAP_CONFIG", p.join("none.toml"))
-        .env("GITHUB_TOKEN", "ghp_wire_cli_test")
-        .env_remove("GH_TOKEN");
-    c
+    crate::command(p, sim, "ghp_wire_cli_test", args)
 }
 
 fn run(p: &Path, sim: &Simulator, args: &[&str]) -> Output {
     command(p, sim, args).output().unwrap()
-}
-
-/// Every file a pull writes that is meant to be shared: issues, milestones, comments,
-/// labels, bases (not the cache, the index, the lock or the run statistics).
-fn shared_files(p: &Path) -> BTreeMap<String, Vec<u8>> {
-    let root = p.join(".roadmap");
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = e.path();
-            let rel = path.strip_prefix(&root).unwrap().display().to_string();
-            if rel.starts_with("cache")
-                || rel.starts_with("index.db")
-                || rel == "lock"
-                || rel == "sync/last-run.json"
-                || rel.contains(".tmp-")
-            {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else if rel == "sync/state.json" {
-                // The watermarks of a full pull are the server's time when it began: they
-                // differ from run to run. Everything else must be the same.
-                let mut v: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-                v.as_object_mut().unwrap().remove("watermarks");
-                out.insert(rel, v.to_string().into_bytes());
-            } else {
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]
