@@ -44,11 +44,11 @@ use http::Method;
 use roadmap_cache::Cache;
 use roadmap_model::{
     IssuePatch, ListOptions, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Page,
-    RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, RemoteState, Timestamp, Tracker,
-    TrackerError, TrackerMetrics,
+    RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, Timestamp, Tracker, TrackerError,
+    TrackerMetrics,
 };
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use client::RetryPolicy;
 use client::{Core, Failure, Resp, Settings};
@@ -567,8 +567,12 @@ pub(crate) fn with_page(url: &str, k: u32) -> Result<String, TrackerError> {
 /// `T08:00:00Z`). Noon UTC of the intended date falls on the same date in California, so
 /// the date comes back unchanged, whichever form the local value has (`2026-07-15`, or
 /// GitHub's own `2026-07-15T07:00:00Z`).
-fn due_on(d: Timestamp) -> String {
-    format!("{}T12:00:00Z", d.0.date_naive())
+/// A request's JSON body, from the model type's `Serialize` (which is GitHub's shape).
+fn request_body(what: &str, fields: &impl serde::Serialize) -> Result<Value, TrackerError> {
+    serde_json::to_value(fields).map_err(|e| TrackerError::Other {
+        what: what.to_owned(),
+        message: format!("cannot encode the request: {e}"),
+    })
 }
 
 /// Whether a listing is split in windows, and from where: `Some(None)` fresh.
@@ -782,16 +786,7 @@ impl Tracker for GitHub {
     fn create_issue(&self, issue: NewIssue) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>> {
         Box::pin(async move {
             let what = format!("new issue `{}` in {}", issue.title, self.what);
-            let mut body = json!({"title": issue.title, "body": issue.body});
-            if !issue.labels.is_empty() {
-                body["labels"] = json!(issue.labels);
-            }
-            if !issue.assignees.is_empty() {
-                body["assignees"] = json!(issue.assignees);
-            }
-            if let Some(m) = issue.milestone {
-                body["milestone"] = json!(m);
-            }
+            let body = request_body(&what, &issue)?;
             let path = format!("{}/issues", self.repo_path);
             let began = chrono::Utc::now();
             let find = || async {
@@ -843,27 +838,11 @@ impl Tracker for GitHub {
     ) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>> {
         Box::pin(async move {
             let what = format!("{}#{number}", self.what);
-            let mut body = json!({});
-            if let Some(t) = &patch.title {
-                body["title"] = json!(t);
-            }
-            if let Some(b) = &patch.body {
-                body["body"] = json!(b);
-            }
-            if let Some(s) = patch.state {
-                body["state"] = json!(s.as_str());
-                if let Some(r) = &patch.state_reason {
-                    body["state_reason"] = json!(r);
-                }
-            }
-            if let Some(l) = &patch.labels {
-                body["labels"] = json!(l);
-            }
-            if let Some(a) = &patch.assignees {
-                body["assignees"] = json!(a);
-            }
-            if let Some(m) = patch.milestone {
-                body["milestone"] = json!(m);
+            let mut body = request_body(&what, &patch)?;
+            if patch.state.is_none()
+                && let Some(b) = body.as_object_mut()
+            {
+                b.remove("state_reason"); // a reason goes with a state
             }
             let v = self
                 .write(
@@ -898,13 +877,7 @@ impl Tracker for GitHub {
     ) -> BoxFuture<'_, Result<RemoteMilestone, TrackerError>> {
         Box::pin(async move {
             let what = format!("new milestone `{}` in {}", m.title, self.what);
-            let mut body = json!({"title": m.title});
-            if let Some(d) = &m.description {
-                body["description"] = json!(d);
-            }
-            if let Some(d) = m.due_on {
-                body["due_on"] = json!(due_on(d));
-            }
+            let body = request_body(&what, &m)?;
             let path = format!("{}/milestones", self.repo_path);
             let find = || async {
                 let mut pages = self.list_milestones();
@@ -934,22 +907,7 @@ impl Tracker for GitHub {
     ) -> BoxFuture<'_, Result<RemoteMilestone, TrackerError>> {
         Box::pin(async move {
             let what = format!("milestone {number} of {}", self.what);
-            let mut body = json!({});
-            if let Some(t) = &p.title {
-                body["title"] = json!(t);
-            }
-            if let Some(d) = &p.description {
-                body["description"] = json!(d);
-            }
-            if let Some(s) = p.state {
-                body["state"] = json!(match s {
-                    RemoteState::Open => "open",
-                    _ => "closed",
-                });
-            }
-            if let Some(d) = p.due_on {
-                body["due_on"] = d.map_or(Value::Null, |d| json!(due_on(d)));
-            }
+            let body = request_body(&what, &p)?;
             let path = format!("{}/milestones/{number}", self.repo_path);
             let v = self
                 .write(
@@ -968,10 +926,7 @@ impl Tracker for GitHub {
     fn create_label(&self, l: NewLabel) -> BoxFuture<'_, Result<RemoteLabel, TrackerError>> {
         Box::pin(async move {
             let what = format!("new label `{}` in {}", l.name, self.what);
-            let mut body = json!({"name": l.name, "color": l.color});
-            if let Some(d) = &l.description {
-                body["description"] = json!(d);
-            }
+            let body = request_body(&what, &l)?;
             let path = format!("{}/labels", self.repo_path);
             let find = || async {
                 let p = format!("{}/labels/{}", self.repo_path, enc(&l.name));
@@ -1004,7 +959,7 @@ impl Tracker for GitHub {
         Box::pin(async move {
             let what = format!("new comment on {}#{number}", self.what);
             let path = format!("{}/comments", self.issue_path(number));
-            let body = json!({"body": c.body});
+            let body = request_body(&what, &c)?;
             let began = chrono::Utc::now();
             let find = || async {
                 let ours = self.made_by_us(began).await;

@@ -263,7 +263,11 @@ mod tests {
         assert_eq!((i.comments, i.milestone, i.body), (0, None, None));
 
         for (field, value, named) in [
-            ("milestone", json!({"number": "x"}), "field `milestone.number`"),
+            (
+                "milestone",
+                json!({"number": "x"}),
+                "field `milestone.number`",
+            ),
             ("state", json!("merged"), "field `state`"),
             ("updated_at", json!("yesterday"), "field `updated_at`"),
             ("labels", json!("bug"), "field `labels`"),

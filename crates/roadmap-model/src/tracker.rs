@@ -249,7 +249,8 @@ pub struct ListStats {
     pub not_modified: u32,
 }
 
-/// Fields of a new issue.
+/// Fields of a new issue. Serializes as the body of GitHub's create request (empty lists and
+/// no milestone are left out).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NewIssue {
     /// Title.
@@ -257,57 +258,95 @@ pub struct NewIssue {
     /// Body.
     pub body: String,
     /// Label names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
     /// Assignee logins.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub assignees: Vec<String>,
     /// Milestone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone: Option<u64>,
 }
 
-/// Fields of an issue update; `None` leaves a field alone.
+/// Fields of an issue update; `None` leaves a field alone. Serializes as the body of
+/// GitHub's update request: only the fields set, `milestone: Some(None)` as `null`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IssuePatch {
     /// Title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Body.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Open or closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<RemoteState>,
-    /// Why closed or reopened.
+    /// Why closed or reopened; sent only with a `state`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_reason: Option<String>,
     /// Replaces the label set.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
     /// Replaces the assignees.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignees: Option<Vec<String>>,
     /// `Some(None)` removes the milestone.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub milestone: Option<Option<u64>>,
 }
 
-/// Fields of a new milestone.
+/// A due date as a tracker takes it: noon UTC of the day, so that no time zone between here
+/// and the tracker's display moves it to another day.
+fn due_date<S: serde::Serializer>(d: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(&format_args!("{}T12:00:00Z", d.0.date_naive())),
+        None => s.serialize_none(),
+    }
+}
+
+/// [`due_date`] for a patch, where `Some(None)` clears the date (`null`).
+fn patch_due_date<S: serde::Serializer>(
+    d: &Option<Option<Timestamp>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    due_date(&d.flatten(), s)
+}
+
+/// Fields of a new milestone. Serializes as the body of GitHub's create request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NewMilestone {
     /// Title.
     pub title: String,
     /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Due date.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "due_date")]
     pub due_on: Option<Timestamp>,
 }
 
-/// Fields of a milestone update.
+/// Fields of a milestone update. Serializes as the body of GitHub's update request: only
+/// the fields set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MilestonePatch {
     /// Title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Open or closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<RemoteState>,
     /// Due date: `Some(None)` clears it.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "patch_due_date"
+    )]
     pub due_on: Option<Option<Timestamp>>,
 }
 
-/// Fields of a new label.
+/// Fields of a new label. Serializes as the body of GitHub's create request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NewLabel {
     /// Name.
@@ -315,10 +354,11 @@ pub struct NewLabel {
     /// Hex colour without `#`.
     pub color: String,
     /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
-/// Fields of a new comment.
+/// Fields of a new comment. Serializes as the body of GitHub's create request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NewComment {
     /// Markdown text.
