@@ -461,6 +461,16 @@ impl Simulator {
             .listing_lag = lag;
     }
 
+    /// Ends the listing lag now: every item created under [`set_listing_lag`](Self::set_listing_lag)
+    /// is listed from the next request on, as if the lag had passed (a test need not sleep it out).
+    pub fn end_listing_lag(&self) {
+        self.shared
+            .lagging
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Locks or unlocks an issue's conversation; returns false if there is no such issue.
     pub fn lock_issue(&self, owner: &str, repo: &str, number: u64, locked: bool) -> bool {
         self.with_repo(owner, repo, |w, id| {

@@ -382,7 +382,7 @@ fn a_lost_create_is_found_later_and_an_impostor_naming_its_id_is_kept_apart() {
     sim.edit_issue("octo", "demo", ours, |i| {
         i.updated_at = chrono::Utc::now().timestamp() + 2;
     });
-    std::thread::sleep(lag);
+    sim.end_listing_lag();
     sim.reset_metrics();
     let out = push();
     assert!(

@@ -666,7 +666,7 @@ async fn an_ambiguous_create_is_never_repeated_in_the_run_and_is_found_by_the_ne
     assert_eq!(made(&p), 1);
 
     // The next run, once GitHub lists it: found by its intent, not created again.
-    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    p.sim.end_listing_lag();
     p.sim.reset_metrics();
     let report = p.push().await;
     assert!(
