@@ -48,7 +48,9 @@ fn a_pull_killed_at_many_points_and_rerun_ends_with_the_files_of_a_clean_pull() 
     let expected = shared_files(clean.path());
     assert!(expected.len() > 1_200);
 
-    for kill_after_ms in [150u64, 300, 450, 600, 800, 1_100, 1_500] {
+    // Early (milestones, labels, the first pages), mid-listing, late (comments). The
+    // reliability suite (`cargo xtask reliability`) kills at many more points.
+    for kill_after_ms in [150u64, 450, 800, 1_500] {
         let d = tempfile::tempdir().unwrap();
         let p = d.path();
         ok(p, &["init", "--repo", "octo/demo"]);
