@@ -46,6 +46,13 @@ impl Answer {
             committed: false,
         }
     }
+    /// A `201 Created` that changed the world, with the new resource's `Location`.
+    pub(crate) fn created(body: Value, location: String) -> Self {
+        let mut a = Answer::json(StatusCode::CREATED, body);
+        a.location = Some(location);
+        a.committed = true;
+        a
+    }
     pub(crate) fn error(status: StatusCode, message: &str) -> Self {
         Answer::json(
             status,

@@ -59,11 +59,8 @@ pub(super) fn of_issue(ctx: Ctx<'_>, args: &[&str]) -> Answer {
         method: m,
         ..
     } = ctx;
-    let [n] = args else {
-        return Answer::not_found();
-    };
     let link_base = |res: &str| link_base(urls, repo_id, res);
-    let Ok(n) = n.parse::<u64>() else {
+    let Some(n) = number(args) else {
         return Answer::not_found();
     };
     if world.repos[&repo_id].fates.contains_key(&n) {
@@ -106,16 +103,13 @@ pub(super) fn of_issue(ctx: Ctx<'_>, args: &[&str]) -> Answer {
             i.updated_at = now;
         }
         let r = &world.repos[&repo_id];
-        let mut a = Answer::json(
-            StatusCode::CREATED,
+        return Answer::created(
             render::comment(urls, world, r, &r.comments[&id]),
+            format!(
+                "{}/repos/{}/{}/issues/comments/{id}",
+                urls.api, r.owner, r.name
+            ),
         );
-        a.location = Some(format!(
-            "{}/repos/{}/{}/issues/comments/{id}",
-            urls.api, r.owner, r.name
-        ));
-        a.committed = true;
-        return a;
     }
     let r = &world.repos[&repo_id];
     let since = param(&q, "since").and_then(parse_ts);

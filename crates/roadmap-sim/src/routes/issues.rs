@@ -127,16 +127,10 @@ pub(super) fn create(ctx: Ctx<'_>, _: &[&str]) -> Answer {
     let n = rec.number;
     r.issues.insert(n, rec);
     let r = &world.repos[&repo_id];
-    let mut a = Answer::json(
-        StatusCode::CREATED,
+    Answer::created(
         render::issue(urls, world, r, &r.issues[&n], &render::Counts::of(r)),
-    );
-    a.location = Some(format!(
-        "{}/repos/{}/{}/issues/{n}",
-        urls.api, r.owner, r.name
-    ));
-    a.committed = true;
-    a
+        format!("{}/repos/{}/{}/issues/{n}", urls.api, r.owner, r.name),
+    )
 }
 
 pub(super) fn one(ctx: Ctx<'_>, args: &[&str]) -> Answer {
@@ -150,10 +144,7 @@ pub(super) fn one(ctx: Ctx<'_>, args: &[&str]) -> Answer {
         method: m,
         ..
     } = ctx;
-    let [n] = args else {
-        return Answer::not_found();
-    };
-    let Ok(n) = n.parse::<u64>() else {
+    let Some(n) = number(args) else {
         return Answer::not_found();
     };
     if let Some(a) = fate_answer(world, urls, repo_id, n) {

@@ -71,16 +71,16 @@ pub(super) fn create(ctx: Ctx<'_>, _: &[&str]) -> Answer {
     };
     r.labels.push(l.clone());
     let r = &world.repos[&repo_id];
-    let mut a = Answer::json(StatusCode::CREATED, render::label(urls, r, &l));
-    a.location = Some(format!(
-        "{}/repos/{}/{}/labels/{}",
-        urls.api,
-        r.owner,
-        r.name,
-        render::encode_segment(&l.name)
-    ));
-    a.committed = true;
-    a
+    Answer::created(
+        render::label(urls, r, &l),
+        format!(
+            "{}/repos/{}/{}/labels/{}",
+            urls.api,
+            r.owner,
+            r.name,
+            render::encode_segment(&l.name)
+        ),
+    )
 }
 
 pub(super) fn one(ctx: Ctx<'_>, args: &[&str]) -> Answer {

@@ -92,8 +92,7 @@ pub(super) fn create(ctx: Ctx<'_>, _: &[&str]) -> Answer {
         },
     );
     let r = &world.repos[&repo_id];
-    let mut a = Answer::json(
-        StatusCode::CREATED,
+    Answer::created(
         render::milestone(
             urls,
             world,
@@ -101,13 +100,11 @@ pub(super) fn create(ctx: Ctx<'_>, _: &[&str]) -> Answer {
             &r.milestones[&number],
             &render::Counts::of(r),
         ),
-    );
-    a.location = Some(format!(
-        "{}/repos/{}/{}/milestones/{number}",
-        urls.api, r.owner, r.name
-    ));
-    a.committed = true;
-    a
+        format!(
+            "{}/repos/{}/{}/milestones/{number}",
+            urls.api, r.owner, r.name
+        ),
+    )
 }
 
 pub(super) fn one(ctx: Ctx<'_>, args: &[&str]) -> Answer {
@@ -120,10 +117,7 @@ pub(super) fn one(ctx: Ctx<'_>, args: &[&str]) -> Answer {
         method: m,
         ..
     } = ctx;
-    let [n] = args else {
-        return Answer::not_found();
-    };
-    let Ok(n) = n.parse::<u64>() else {
+    let Some(n) = number(args) else {
         return Answer::not_found();
     };
     if !world.repos[&repo_id].milestones.contains_key(&n) {

@@ -159,6 +159,14 @@ pub(crate) fn route(
     Answer::not_found()
 }
 
+/// The one `{n}` segment of a route as a number (`None` answers 404, as GitHub does).
+fn number(args: &[&str]) -> Option<u64> {
+    match args {
+        [n] => n.parse().ok(),
+        _ => None,
+    }
+}
+
 fn link_base(urls: &Urls, repo_id: u64, res: &str) -> String {
     format!("{}/repositories/{repo_id}/{res}", urls.api)
 }
