@@ -152,7 +152,7 @@ pub(crate) struct Core {
     token_key: String,
     pub settings: Settings,
     cache: Option<Arc<Cache>>,
-    gets: crate::aimd::Aimd,
+    pub(crate) gets: crate::aimd::Aimd,
     /// Keeps every request under `points_per_minute` in any 60-second span.
     points: crate::points::Pacer,
     writes: tokio::sync::Mutex<Option<Instant>>,

@@ -35,6 +35,9 @@ mod points;
 mod transport;
 mod windows;
 
+#[cfg(test)]
+mod paused_reader;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -388,6 +391,37 @@ impl GitHub {
             .send(Method::GET, path, None, endpoint, what, fresh)
             .await
             .map_err(|f| f.error)
+    }
+
+    /// [`page`](Self::page) on a task of its own, started now. The request goes on, and
+    /// gives its read slot back once answered, whether or not the caller polls the returned
+    /// future meanwhile: a listing's reader may pause (a sync reads milestones before it
+    /// applies issue pages), and the pages read ahead must not hold the slots its other
+    /// requests wait for. Dropping the future aborts the request.
+    fn spawn_page<T: Send + 'static>(
+        &self,
+        path: String,
+        number: u32,
+        endpoint: &'static str,
+        parse: Parser<T>,
+        skip_prs: bool,
+    ) -> impl Future<Output = Result<Fetched<T>, TrackerError>> + Send + 'static {
+        let gh = self.clone();
+        let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+            gh.page(path, number, endpoint, parse, skip_prs).await
+        }));
+        let what = format!("{} page {number}", self.what);
+        async move {
+            match task.await {
+                Ok(r) => r,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Cancelled: only when the runtime shuts down under the listing.
+                Err(e) => Err(TrackerError::Other {
+                    what,
+                    message: e.to_string(),
+                }),
+            }
+        }
     }
 
     /// Fetches one page: its items, the skipped pull requests, the rejected items, and the

@@ -65,12 +65,10 @@ impl<T: Send + 'static> Walk<T> {
     }
 
     fn fetch(&self, url: String, number: u32) -> PageFuture<T> {
-        let gh = self.gh.clone();
-        let (endpoint, parse, skip_prs) = (self.endpoint, self.parse, self.skip_prs);
-        Box::pin(async move {
-            let r = gh.page(url, number, endpoint, parse, skip_prs).await;
-            (number, r)
-        })
+        let page = self
+            .gh
+            .spawn_page(url, number, self.endpoint, self.parse, self.skip_prs);
+        Box::pin(async move { (number, page.await) })
     }
 
     /// Bookkeeping for a page read: counts it, and says whether the listing loops.

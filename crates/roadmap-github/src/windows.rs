@@ -191,14 +191,10 @@ impl<T: Keyed + Send + 'static> Run<T> {
         w.busy = true;
         let url = w.next.clone().unwrap_or_else(|| self.spec.page_url(w.from));
         self.visited.insert(url.clone());
-        let (gh, spec) = (self.gh.clone(), self.spec.clone());
+        let (gh, spec) = (&self.gh, &self.spec);
         let number = self.pages + 1;
-        Box::pin(async move {
-            let r = gh
-                .page(url, number, spec.endpoint, spec.parse, spec.skip_prs)
-                .await;
-            (id, r)
-        })
+        let page = gh.spawn_page(url, number, spec.endpoint, spec.parse, spec.skip_prs);
+        Box::pin(async move { (id, page.await) })
     }
 
     /// Takes a page of window `id`; returns the page to hand out.
@@ -337,7 +333,7 @@ pub(crate) fn windowed<T: Keyed + Send + 'static>(
         }
     });
     // Dropping the stream stops the listing (no request is sent for a reader who left).
-    let guard = Abort(task);
+    let guard = tokio_util::task::AbortOnDropHandle::new(task);
     stream::unfold((rx, guard, reader), |(mut rx, guard, reader)| async move {
         let item = rx.recv().await?;
         reader.took();
@@ -361,14 +357,6 @@ impl Reader {
 
     fn taken(&self) -> u64 {
         self.taken.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-struct Abort(tokio::task::JoinHandle<()>);
-
-impl Drop for Abort {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
