@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use roadmap_sim::{Latency, Limits, RepoSpec, SimConfig, Simulator};
+use roadmap_sim::{FaultKind, Latency, Limits, RepoSpec, ScriptedFault, SimConfig, Simulator};
 
 use crate::ok;
 
@@ -187,6 +187,15 @@ fn an_interrupted_split_pull_goes_on_where_it_stood() {
         let p = d.path();
         ok(p, &["init", "--repo", "octo/demo"]);
         sim.reset_metrics();
+        if stop_at > 2_000 {
+            // Near the end, the few pages left could all be written before the kill lands
+            // on a loaded machine: the comment listing (which the pull must finish) stalls,
+            // so the kill always finds the pull running.
+            sim.script_fault(ScriptedFault {
+                stall: Duration::from_secs(10),
+                ..ScriptedFault::next("/issues/comments", FaultKind::Stall)
+            });
+        }
         let mut child = command(p, &sim, &["sync", "pull"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -195,6 +204,10 @@ fn an_interrupted_split_pull_goes_on_where_it_stood() {
         while files(p) < stop_at && child.try_wait().unwrap().is_none() {
             std::thread::sleep(Duration::from_millis(5));
         }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the pull ended before {stop_at} files were written"
+        );
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let before = issue_calls(&sim);
@@ -213,14 +226,18 @@ fn an_interrupted_split_pull_goes_on_where_it_stood() {
         assert_eq!(report["resumed"], true, "{report}");
         let after = issue_calls(&sim);
         // Stopped a tenth of the way, the rerun saves about as many pages as its 8 restarted
-        // windows cost; from half way on it must send clearly fewer.
+        // windows cost (a partly read page each, at most); from half way on it must send
+        // clearly fewer.
         if stop_at >= 2_000 {
             assert!(
                 after < fresh,
                 "the rerun after {stop_at} files sends fewer requests ({after}) than a fresh pull ({fresh})"
             );
         } else {
-            assert!(after <= fresh, "{after} vs {fresh} after {stop_at} files");
+            assert!(
+                after <= fresh + 8,
+                "{after} vs {fresh} after {stop_at} files"
+            );
         }
         // Read twice at most: the pages in flight and read ahead (one and a half rounds, 12),
         // those written but not yet covered by a flush and its checkpoint (2), and a partly
