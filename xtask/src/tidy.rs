@@ -279,3 +279,38 @@ fn library_errors_name_no_cli_command() {
         found.join("\n")
     );
 }
+
+/// The client and the simulator read time only through their `clock` modules (tokio's
+/// clock), so a test on a paused clock moves every wait, window and reset together: a
+/// stray `std::time::Instant::now()` or `SystemTime::now()` would wait in real time (or
+/// never) under `start_paused`.
+#[test]
+fn the_client_and_the_simulator_read_time_through_their_clock() {
+    let root = workspace_root();
+    let mut found = Vec::new();
+    for krate in ["roadmap-github", "roadmap-sim"] {
+        let mut files = Vec::new();
+        rust_files(&root.join("crates").join(krate).join("src"), &mut files);
+        for f in files.iter().filter(|f| !f.ends_with("clock.rs")) {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            let std_instant = text
+                .lines()
+                .any(|l| l.starts_with("use std::time::") && l.contains("Instant"));
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                if ["SystemTime::now", "Utc::now", "std::time::Instant::now"]
+                    .iter()
+                    .any(|p| code.contains(p))
+                    || (std_instant && code.contains("Instant::now"))
+                {
+                    found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "time read outside the clock modules:\n{}",
+        found.join("\n")
+    );
+}

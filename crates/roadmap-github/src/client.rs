@@ -4,10 +4,12 @@
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::Quota;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
 use nom_language::error::VerboseError;
@@ -156,8 +158,8 @@ pub(crate) struct Core {
     /// Keeps every request under `points_per_minute` in any 60-second span.
     points: crate::points::Pacer,
     writes: tokio::sync::Mutex<Option<Instant>>,
-    creation: DefaultDirectRateLimiter,
-    pacer: Mutex<Option<(u64, Arc<DefaultDirectRateLimiter>)>>,
+    creation: crate::clock::Limiter,
+    pacer: Mutex<Option<(u64, Arc<crate::clock::Limiter>)>>,
     budget: Mutex<Budget>,
     metrics: Mutex<TrackerMetrics>,
     /// The token's user, once asked (`GET /user`); `None` inside when there is none.
@@ -178,12 +180,6 @@ impl std::fmt::Debug for Core {
             .field("authenticated", &self.authenticated)
             .finish_non_exhaustive()
     }
-}
-
-fn now_epoch() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn header_u64(h: &HeaderMap, k: &str) -> Option<u64> {
@@ -221,7 +217,7 @@ impl Core {
             gets: crate::aimd::Aimd::new(settings.workers),
             points: crate::points::Pacer::new(settings.points_per_minute),
             writes: tokio::sync::Mutex::new(None),
-            creation: RateLimiter::direct(Quota::per_minute(per_minute)),
+            creation: crate::clock::limiter(Quota::per_minute(per_minute)),
             pacer: Mutex::new(None),
             budget: Mutex::new(Budget::default()),
             metrics: Mutex::new(TrackerMetrics::default()),
@@ -338,14 +334,14 @@ impl Core {
         let (Some(remaining), Some(limit), Some(reset)) = (b.remaining, b.limit, b.reset) else {
             return Ok(());
         };
-        let now = now_epoch();
+        let now = crate::clock::unix_now();
         if remaining == 0 && reset >= now {
             let wait = Duration::from_secs(reset - now + 1);
             if wait > self.settings.max_rate_wait {
                 return Err(TrackerError::RateLimited {
                     what: what.into(),
                     retry_at: Timestamp::from_unix(reset as i64)
-                        .unwrap_or(Timestamp(chrono::Utc::now())),
+                        .unwrap_or(Timestamp(crate::clock::utc_now())),
                 });
             }
             tracing::info!(
@@ -378,7 +374,7 @@ impl Core {
                         "rate limit low: spreading the {remaining} requests left until the reset, one every {:.1} s",
                         period.as_secs_f64()
                     );
-                    let l = Arc::new(RateLimiter::direct(
+                    let l = Arc::new(crate::clock::limiter(
                         Quota::with_period(period.max(Duration::from_millis(1)))
                             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)),
                     ));
@@ -391,23 +387,19 @@ impl Core {
         // that, stop with a time to resume rather than sit silent for an hour.
         let started = Instant::now();
         loop {
-            match limiter.check() {
-                Ok(()) => break,
-                Err(not_until) => {
-                    let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                        &governor::clock::DefaultClock::default(),
-                    ));
-                    if started.elapsed() + wait > self.settings.max_rate_wait {
-                        self.account_wait(started.elapsed());
-                        return Err(TrackerError::RateLimited {
-                            what: what.into(),
-                            retry_at: Timestamp::from_unix(reset as i64)
-                                .unwrap_or(Timestamp(chrono::Utc::now())),
-                        });
-                    }
-                    tokio::time::sleep(wait).await;
-                }
+            let wait = crate::clock::not_before(&limiter);
+            if wait.is_zero() {
+                break;
             }
+            if started.elapsed() + wait > self.settings.max_rate_wait {
+                self.account_wait(started.elapsed());
+                return Err(TrackerError::RateLimited {
+                    what: what.into(),
+                    retry_at: Timestamp::from_unix(reset as i64)
+                        .unwrap_or(Timestamp(crate::clock::utc_now())),
+                });
+            }
+            tokio::time::sleep(wait).await;
         }
         self.account_wait(started.elapsed());
         Ok(())
@@ -521,7 +513,13 @@ impl Core {
         }
         if req.method == Method::POST {
             let started = Instant::now();
-            self.creation.until_ready().await;
+            loop {
+                let wait = crate::clock::not_before(&self.creation);
+                if wait.is_zero() {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
+            }
             self.account_wait(started.elapsed());
         }
         spend().await;
@@ -664,15 +662,15 @@ impl Core {
         let wait = if let Some(s) = retry_after {
             Duration::from_secs(s)
         } else if remaining == Some(0) {
-            Duration::from_secs(reset.unwrap_or(0).saturating_sub(now_epoch()) + 1)
+            Duration::from_secs(reset.unwrap_or(0).saturating_sub(crate::clock::unix_now()) + 1)
         } else {
             self.settings
                 .secondary_backoff
                 .saturating_mul(1 << rate_waits.min(6))
         };
         if wait > self.settings.max_rate_wait || rate_waits >= 8 {
-            let retry_at = Timestamp::from_unix((now_epoch() + wait.as_secs()) as i64)
-                .unwrap_or(Timestamp(chrono::Utc::now()));
+            let retry_at = Timestamp::from_unix((crate::clock::unix_now() + wait.as_secs()) as i64)
+                .unwrap_or(Timestamp(crate::clock::utc_now()));
             return Some(Step::Fail(Failure::definite(TrackerError::RateLimited {
                 what: req.what.into(),
                 retry_at,

@@ -29,6 +29,7 @@
 
 mod aimd;
 mod client;
+mod clock;
 mod listing;
 mod parse;
 mod points;
@@ -822,7 +823,7 @@ impl Tracker for GitHub {
             let what = format!("new issue `{}` in {}", issue.title, self.what);
             let body = request_body(&what, &issue)?;
             let path = format!("{}/issues", self.repo_path);
-            let began = chrono::Utc::now();
+            let began = crate::clock::utc_now();
             let find = || async {
                 let ours = self.made_by_us(began).await;
                 let recent = format!(
@@ -994,7 +995,7 @@ impl Tracker for GitHub {
             let what = format!("new comment on {}#{number}", self.what);
             let path = format!("{}/comments", self.issue_path(number));
             let body = request_body(&what, &c)?;
-            let began = chrono::Utc::now();
+            let began = crate::clock::utc_now();
             let find = || async {
                 let ours = self.made_by_us(began).await;
                 let p = format!("{}/comments?per_page=100", self.issue_path(number));

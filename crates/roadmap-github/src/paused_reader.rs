@@ -63,7 +63,8 @@ async fn another_request_goes_through(gh: &GitHub) {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn a_paused_split_listing_gives_its_slots_back() {
     let (sim, gh) = start(3_000).await;
     let mut pages = gh.list_issues(ListOptions {
@@ -81,7 +82,8 @@ async fn a_paused_split_listing_gives_its_slots_back() {
     assert!(items > 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn a_paused_numbered_listing_gives_its_slots_back() {
     // Comments page by number, so the listing reads `WORKERS` pages ahead.
     let (sim, gh) = start(3_000).await;

@@ -6,7 +6,9 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// The span the log covers: a minute, and a margin for a request that reaches GitHub a
 /// little after it was admitted here (it is admitted once it holds its connection slot, so
@@ -78,7 +80,7 @@ impl Pacer {
                 .admit(Instant::now(), cost);
             match admitted {
                 Ok(()) => return began.elapsed(),
-                Err(at) => tokio::time::sleep_until(at.into()).await,
+                Err(at) => tokio::time::sleep_until(at).await,
             }
         }
     }

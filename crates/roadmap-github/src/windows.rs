@@ -372,7 +372,7 @@ async fn drive<T: Keyed + Send + 'static>(
         gh: gh.clone(),
         spec: spec.clone(),
         wins: Vec::new(),
-        began: Timestamp(chrono::Utc::now()),
+        began: Timestamp(crate::clock::utc_now()),
         newest: None,
         total: None,
         done: 0,
@@ -494,7 +494,9 @@ async fn drive<T: Keyed + Send + 'static>(
 
 /// The watermark of a listing that began at the server's `date` (the local clock without).
 fn began(date: Option<Timestamp>) -> Timestamp {
-    Timestamp(date.map_or_else(chrono::Utc::now, |d| d.0) - chrono::Duration::seconds(MARGIN_SECS))
+    Timestamp(
+        date.map_or_else(crate::clock::utc_now, |d| d.0) - chrono::Duration::seconds(MARGIN_SECS),
+    )
 }
 
 /// The first item's `updated_at` at `url` (one request; `None`: no item), and the server's

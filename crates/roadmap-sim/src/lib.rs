@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+mod clock;
 mod control;
 pub mod data;
 mod limits;
@@ -289,7 +290,7 @@ const WRITE_LOG: usize = 10_000;
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// Ids of issues and comments created through the API, hidden from listings until then.
-    pub lagging: Mutex<std::collections::HashMap<u64, std::time::Instant>>,
+    pub lagging: Mutex<std::collections::HashMap<u64, clock::Instant>>,
     pub writes: Mutex<std::collections::VecDeque<WriteRecord>>,
     pub world: Mutex<World>,
     pub config: Mutex<SimConfig>,

@@ -3,7 +3,9 @@
 //! that tests can run on a compressed clock.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use crate::clock::{Instant, unix_after};
 
 /// Limit settings. Defaults are GitHub's published numbers.
 #[derive(Debug, Clone)]
@@ -105,13 +107,6 @@ pub enum Secondary {
     Content(Duration),
 }
 
-fn epoch_after(d: Duration) -> u64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    (now + d).as_secs() + u64::from((now + d).subsec_nanos() > 0)
-}
-
 impl LimitState {
     fn bucket(&mut self, key: &str, limits: &Limits) -> &mut Bucket {
         let now = Instant::now();
@@ -120,12 +115,12 @@ impl LimitState {
             .entry(key.to_owned())
             .or_insert_with(|| Bucket {
                 window_start: now,
-                reset_epoch: epoch_after(limits.primary_window),
+                reset_epoch: unix_after(limits.primary_window),
                 used: 0,
             });
         if now.duration_since(b.window_start) >= limits.primary_window {
             b.window_start = now;
-            b.reset_epoch = epoch_after(limits.primary_window);
+            b.reset_epoch = unix_after(limits.primary_window);
             b.used = 0;
         }
         b

@@ -85,7 +85,7 @@ impl Drop for InFlight<'_> {
 }
 
 pub(crate) fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+    crate::clock::unix_now()
 }
 
 fn route_template(segs: &[&str]) -> String {
@@ -367,7 +367,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             .is_some_and(|t| shared.no_push_tokens.contains(t));
         let hidden: std::collections::HashSet<u64> = {
             let mut lag = shared.lagging.lock().unwrap_or_else(|e| e.into_inner());
-            let now = std::time::Instant::now();
+            let now = crate::clock::Instant::now();
             lag.retain(|_, until| *until > now);
             lag.keys().copied().collect()
         };
@@ -399,7 +399,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             .lagging
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id, std::time::Instant::now() + lag);
+            .insert(id, crate::clock::Instant::now() + lag);
     }
     if let Some(f) = fault {
         // The write happened; the client only sees a failure.

@@ -10,7 +10,7 @@
 mod wire;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use roadmap_cache::{Cache, CacheOptions};
@@ -133,7 +133,8 @@ async fn a_no_change_relist_is_all_304s_and_costs_no_rate_limit_even_in_a_new_pr
     assert_eq!(gh2.metrics().not_modified(), 10);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn concurrency_never_exceeds_the_worker_limit() {
     // Numbered pages are fetched in parallel; github.com's cursor chain is sequential.
     let sim = Simulator::start(
@@ -201,7 +202,8 @@ async fn a_page_that_keeps_failing_fails_the_listing() {
     assert!(matches!(err, TrackerError::Transient { .. }), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn secondary_limit_retry_after_is_waited_out() {
     let limits = Limits {
         points_per_minute: 5,
@@ -224,7 +226,8 @@ async fn secondary_limit_retry_after_is_waited_out() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn primary_exhaustion_waits_for_reset_or_returns_a_typed_error() {
     let limits = Limits {
         primary: 3,
@@ -259,7 +262,8 @@ async fn primary_exhaustion_waits_for_reset_or_returns_a_typed_error() {
     assert!(patient.metrics().waits >= 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn a_nearly_spent_budget_with_a_distant_reset_stops_with_a_time_instead_of_pacing_for_an_hour()
  {
     // 60 requests an hour (GitHub's unauthenticated budget); a listing of 70 pages. Pacing
@@ -380,7 +384,8 @@ async fn a_create_that_fails_after_the_server_committed_is_not_duplicated() {
     });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn writes_are_serialized_and_spaced_as_configured() {
     let sim = Simulator::start(SimConfig::default().repo(spec(10, 0)))
         .await
@@ -389,7 +394,7 @@ async fn writes_are_serialized_and_spaced_as_configured() {
         .write_spacing(Duration::from_millis(300))
         .build()
         .unwrap();
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     let futures: Vec<_> = (1..=4u64)
         .map(|n| {
             gh.update_issue(
@@ -404,8 +409,9 @@ async fn writes_are_serialized_and_spaced_as_configured() {
     for r in futures::future::join_all(futures).await {
         r.unwrap();
     }
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_millis(900),
         "4 writes, 3 gaps of 300 ms"
     );
     assert!(sim.metrics().peak_concurrency <= 1, "writes are serial");

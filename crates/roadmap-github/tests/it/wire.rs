@@ -442,7 +442,8 @@ async fn githubs_own_words_reach_the_user_and_locked_issues_are_not_retried() {
     assert_eq!(sim.metrics().requests, 1, "not retried");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn secondary_limits_without_retry_after_or_in_the_old_wording_are_waited_out() {
     for abuse_wording in [false, true] {
         let wire = Wire {
@@ -523,7 +524,8 @@ async fn a_due_date_comes_back_as_the_same_calendar_date() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// On a paused clock: the waits are exact and take no real time.
+#[tokio::test(start_paused = true)]
 async fn a_slow_create_after_a_502_is_looked_for_patiently_and_never_sent_twice() {
     let config = SimConfig {
         listing_lag: Duration::from_millis(1_500),
