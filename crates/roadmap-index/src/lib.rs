@@ -31,12 +31,14 @@
 //! # Ok(()) }
 //! ```
 
+mod deps;
 mod query;
 mod read;
 mod reconcile;
 mod watch;
 mod write;
 
+pub use deps::{Blocked, Blocker, DependencyCheck, IssueRef, UnknownRef};
 pub use read::{collect_rows, scan_issues};
 use write::*;
 
@@ -58,7 +60,7 @@ pub use query::{IssueQuery, IssueRow, SortKey, StatusFilter, sort_rows};
 pub use watch::{IndexWatcher, WatchError, WatchEvent};
 
 /// The schema version, kept in `PRAGMA user_version`; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 const SCHEMA: &str = include_str!("schema.sql");
 /// Rows written per transaction when reconciling.
 const BATCH: usize = 500;

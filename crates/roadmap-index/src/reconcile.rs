@@ -12,7 +12,7 @@ impl Index<'_> {
         // drop the trigger, empty everything, and let the schema script put the trigger back.
         sqlx::raw_sql(
             "DROP TRIGGER IF EXISTS issues_ad; \
-             DELETE FROM meta; DELETE FROM files; DELETE FROM issue_labels; DELETE FROM issue_assignees; \
+             DELETE FROM meta; DELETE FROM files; DELETE FROM issue_labels; DELETE FROM issue_assignees; DELETE FROM issue_deps; \
              DELETE FROM issues; DELETE FROM milestones; DELETE FROM roadmaps; \
              INSERT INTO issues_fts(issues_fts) VALUES ('delete-all'); \
              INSERT INTO issues_tri(issues_tri) VALUES ('delete-all');",

@@ -54,6 +54,18 @@ impl Index<'_> {
         .execute(&mut **tx)
         .await
         .map_err(&e)?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO issue_deps(issue, blocks, target) \
+             SELECT i.rowid, 0, trim(d.value) FROM json_each(?1) j JOIN issues i ON i.path = j.value->>'path', json_each(j.value->>'depends_on') d \
+             WHERE trim(d.value) <> '' \
+             UNION ALL \
+             SELECT i.rowid, 1, trim(b.value) FROM json_each(?1) j JOIN issues i ON i.path = j.value->>'path', json_each(j.value->>'blocks') b \
+             WHERE trim(b.value) <> ''",
+        )
+        .bind(&rows)
+        .execute(&mut **tx)
+        .await
+        .map_err(&e)?;
         // Rows the id constraint kept out are duplicates.
         let kept: Vec<(String,)> = sqlx::query_as(
             "SELECT path FROM issues WHERE path IN (SELECT value->>'path' FROM json_each(?))",
@@ -136,6 +148,8 @@ pub(crate) fn issue_json(f: &ItemFile<Issue>) -> serde_json::Value {
         "remote_state": i.remote.as_ref().and_then(|r| r.state.clone()),
         "labels": serde_json::to_string(&i.labels).unwrap_or_else(|_| "[]".into()),
         "assignees": serde_json::to_string(&i.assignees).unwrap_or_else(|_| "[]".into()),
+        "depends_on": serde_json::to_string(&i.depends_on).unwrap_or_else(|_| "[]".into()),
+        "blocks": serde_json::to_string(&i.blocks).unwrap_or_else(|_| "[]".into()),
         "body": i.body,
     })
 }

@@ -7,6 +7,8 @@
     clippy::print_stderr
 )]
 
+mod deps;
+
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
