@@ -6,8 +6,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use roadmap::{
-    CloseReason, Index, Issue, IssueEdit, IssueQuery, ItemFile, ItemId, Milestone, MilestoneEdit,
-    MilestoneState, Priority, Project, Roadmap, SortKey, Status, StatusFilter, Store, Timestamp,
+    CloseReason, Index, Issue, IssueEdit, IssueQuery, IssueRow, ItemFile, ItemId, Milestone,
+    MilestoneEdit, MilestoneState, Priority, Project, Roadmap, SortKey, Status, StatusFilter,
+    Store, Timestamp,
 };
 
 use crate::render::{clip, table};
@@ -69,33 +70,7 @@ pub async fn issue(
                 serde_json::to_writer(&mut *out, &rows)?;
                 writeln!(out)?;
             } else {
-                let rows: Vec<Vec<String>> = rows
-                    .into_iter()
-                    .map(|r| {
-                        vec![
-                            r.id,
-                            r.number.map(|n| format!("#{n}")).unwrap_or_default(),
-                            r.status,
-                            r.priority,
-                            r.milestone.unwrap_or_default(),
-                            r.assignees.join(","),
-                            clip(&r.title, 70),
-                        ]
-                    })
-                    .collect();
-                table(
-                    out,
-                    &[
-                        "id",
-                        "#",
-                        "status",
-                        "priority",
-                        "milestone",
-                        "assignees",
-                        "title",
-                    ],
-                    &rows,
-                )?;
+                issue_table(out, rows)?;
             }
         }
         IssueCmd::Show { id, json, raw } => {
@@ -727,4 +702,36 @@ impl ListFilter {
             limit: self.limit,
         })
     }
+}
+
+/// Issue rows as a table: id, number, status, priority, milestone, assignees, title.
+pub fn issue_table(out: &mut impl Write, rows: Vec<IssueRow>) -> Result<()> {
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.id,
+                r.number.map(|n| format!("#{n}")).unwrap_or_default(),
+                r.status,
+                r.priority,
+                r.milestone.unwrap_or_default(),
+                r.assignees.join(","),
+                clip(&r.title, 70),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "id",
+            "#",
+            "status",
+            "priority",
+            "milestone",
+            "assignees",
+            "title",
+        ],
+        &rows,
+    )?;
+    Ok(())
 }

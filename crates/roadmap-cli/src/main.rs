@@ -10,6 +10,7 @@
 mod auth;
 #[cfg(feature = "demo")]
 mod demo;
+mod deps;
 mod json;
 mod local;
 mod render;
@@ -77,6 +78,30 @@ enum Cmd {
         after_help = "Examples:\n  roadmap roadmap create 2027 -m v1.0 -m v1.1\n  roadmap roadmap show 1a2b3c4d"
     )]
     Roadmap(RoadmapCmd),
+    /// Open issues ready to work on: not marked blocked, every dependency done.
+    #[command(after_help = "Examples:\n  roadmap ready\n  roadmap ready -n 10 --json")]
+    Ready {
+        /// At most this many, most urgent first.
+        #[arg(short = 'n', long)]
+        limit: Option<usize>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open issues waiting for something, with what each waits for.
+    #[command(after_help = "Examples:\n  roadmap blocked\n  roadmap blocked --json")]
+    Blocked {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the dependencies: cycles and references to no issue (exit code 1 when any).
+    #[command(after_help = "Examples:\n  roadmap check\n  roadmap check --json   # in CI")]
+    Check {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Full-text search over issue titles and bodies.
     #[command(
         after_help = "Examples:\n  roadmap search 'login crash'\n  roadmap search safari -n 5 --json"
@@ -748,6 +773,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Roadmap(cmd) => {
             local::roadmap(&project()?, cmd, &mut out).await?;
             ExitCode::SUCCESS
+        }
+        Cmd::Ready { limit, json } => {
+            deps::ready(&project()?, limit, json, &mut out).await?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Blocked { json } => {
+            deps::blocked(&project()?, json, &mut out).await?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Check { json } => {
+            if deps::check(&project()?, json, &mut out).await? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Cmd::Search { query, limit, json } => {
             local::search(&project()?, &query, limit, json, &mut out).await?;

@@ -237,3 +237,87 @@ fn an_id_prefix_finds_its_issue_or_names_the_candidates() {
     let shown = ok(p, &["issue", "show", "abcd2", "--json"]);
     assert!(shown.contains("twin abcd2222"), "{shown}");
 }
+
+#[test]
+fn ready_blocked_and_check_follow_the_dependencies() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let design = created_id(&ok(
+        p,
+        &["issue", "create", "Design the schema", "-p", "high"],
+    ));
+    let build = created_id(&ok(
+        p,
+        &[
+            "issue",
+            "create",
+            "Build the importer",
+            "--depends-on",
+            &design,
+        ],
+    ));
+    // `blocks` on the other side says the same: the docs wait for the importer.
+    let docs = created_id(&ok(p, &["issue", "create", "Write the docs"]));
+    ok(
+        p,
+        &["issue", "edit", &build, "--blocks", &docs.to_uppercase()],
+    );
+    let held = created_id(&ok(
+        p,
+        &["issue", "create", "Wait for legal", "-s", "blocked"],
+    ));
+
+    let ready = ok(p, &["ready"]);
+    assert!(ready.contains(&design), "{ready}");
+    for waiting in [&build, &docs, &held] {
+        assert!(!ready.contains(waiting.as_str()), "{ready}");
+    }
+    let blocked: serde_json::Value = serde_json::from_str(&ok(p, &["blocked", "--json"])).unwrap();
+    let on = |id: &str| -> Vec<String> {
+        blocked
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["issue"]["id"] == id)
+            .map(|b| {
+                b["blockers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x["id"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_else(|| panic!("{id} is not blocked: {blocked}"))
+    };
+    assert_eq!(on(&build), vec![design.as_str()]);
+    assert_eq!(on(&docs), vec![build.as_str()]);
+    assert!(on(&held).is_empty(), "marked blocked, waiting for nothing");
+    assert!(ok(p, &["blocked"]).contains("(marked blocked)"));
+    assert!(ok(p, &["check"]).contains("no cycle"));
+
+    // Done, the design lets the importer go.
+    ok(p, &["issue", "close", &design]);
+    let ready = ok(p, &["ready", "--json"]);
+    assert!(ready.contains(&build) && !ready.contains(&docs), "{ready}");
+
+    // A cycle and a reference to nothing: reported, with the files, and exit code 1.
+    ok(p, &["issue", "edit", &design, "--depends-on", &docs]);
+    ok(p, &["issue", "edit", &docs, "--depends-on", "#404"]);
+    let out = roadmap(p, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("wait for each other"), "{text}");
+    for id in [&design, &build, &docs] {
+        assert!(text.contains(id.as_str()), "{id} in the cycle: {text}");
+    }
+    assert!(text.contains("`depends_on: #404` names no issue"), "{text}");
+    assert!(
+        text.contains(&format!("issues/{docs}")),
+        "names the file: {text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&roadmap(p, &["check", "--json"]).stdout).unwrap();
+    assert_eq!(json["cycles"].as_array().unwrap().len(), 1);
+    assert_eq!(json["unknown"][0]["reference"], "#404");
+}

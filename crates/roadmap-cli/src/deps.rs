@@ -1,0 +1,126 @@
+//! The dependency views: `ready`, `blocked` and `check`, answered by the index.
+
+use std::io::Write;
+
+use anyhow::Result;
+use roadmap::Project;
+use roadmap::index::{Blocker, IssueRef};
+
+use crate::local::issue_table;
+use crate::render::{clip, table};
+
+/// `#12` for a synced issue, its id otherwise.
+fn name(i: &IssueRef) -> String {
+    i.number.map_or_else(|| i.id.clone(), |n| format!("#{n}"))
+}
+
+/// Open issues ready to work on, most urgent first.
+pub async fn ready(
+    project: &Project,
+    limit: Option<usize>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let index = project.index().await?;
+    let rows = index.ready().await;
+    index.close().await;
+    let mut rows = rows?;
+    if let Some(n) = limit {
+        rows.truncate(n);
+    }
+    if json {
+        serde_json::to_writer(&mut *out, &rows)?;
+        writeln!(out)?;
+    } else {
+        issue_table(out, rows)?;
+    }
+    Ok(())
+}
+
+/// Open issues that wait for something, with what.
+pub async fn blocked(project: &Project, json: bool, out: &mut impl Write) -> Result<()> {
+    let index = project.index().await?;
+    let blocked = index.blocked().await;
+    index.close().await;
+    let blocked = blocked?;
+    if json {
+        serde_json::to_writer(&mut *out, &blocked)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = blocked
+        .into_iter()
+        .map(|b| {
+            let on: Vec<String> = b
+                .blockers
+                .iter()
+                .map(|x| match x {
+                    Blocker::Issue(i) => format!("{} ({})", name(i), i.status),
+                    Blocker::Unknown { reference } => format!("{reference} (no such issue)"),
+                })
+                .collect();
+            let on = if on.is_empty() {
+                "(marked blocked)".to_owned()
+            } else {
+                on.join(", ")
+            };
+            vec![
+                b.issue.id.clone(),
+                b.issue.number.map(|n| format!("#{n}")).unwrap_or_default(),
+                b.issue.status.clone(),
+                clip(&b.issue.title, 50),
+                clip(&on, 80),
+            ]
+        })
+        .collect();
+    table(out, &["id", "#", "status", "title", "waits for"], &rows)?;
+    Ok(())
+}
+
+/// Cycles and references to no issue; `false` when there are any.
+pub async fn check(project: &Project, json: bool, out: &mut impl Write) -> Result<bool> {
+    let index = project.index().await?;
+    let check = index.check_dependencies().await;
+    index.close().await;
+    let check = check?;
+    if json {
+        serde_json::to_writer(&mut *out, &check)?;
+        writeln!(out)?;
+        return Ok(check.is_clean());
+    }
+    for group in &check.cycles {
+        let names: Vec<String> = group.iter().map(name).collect();
+        let what = if group.len() == 1 {
+            format!("{} waits for itself", names[0])
+        } else {
+            format!("{} wait for each other", names.join(", "))
+        };
+        writeln!(out, "cycle      {what}")?;
+        for i in group {
+            writeln!(out, "           {}: {}", i.path, clip(&i.title, 60))?;
+        }
+    }
+    for u in &check.unknown {
+        writeln!(
+            out,
+            "unknown    {}: `{}: {}` names no issue",
+            u.issue.path, u.field, u.reference
+        )?;
+    }
+    if check.is_clean() {
+        writeln!(
+            out,
+            "dependencies: no cycle, every reference names an issue"
+        )?;
+    } else {
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        writeln!(
+            out,
+            "dependencies: {}, {} to no issue",
+            count(check.cycles.len(), "cycle", "cycles"),
+            count(check.unknown.len(), "reference", "references")
+        )?;
+    }
+    Ok(check.is_clean())
+}
