@@ -416,8 +416,15 @@ pub async fn milestone(project: &Project, cmd: MilestoneCmd, out: &mut impl Writ
                         } else {
                             p.done * 100 / p.total
                         };
+                        let due = match (&p.due, p.overdue) {
+                            (Some(d), true) => format!("{d} OVERDUE"),
+                            (Some(d), false) => d.clone(),
+                            (None, _) => "-".to_owned(),
+                        };
                         vec![
                             clip(&p.title, 40),
+                            p.state.clone(),
+                            due,
                             format!("{}/{}", p.done, p.total),
                             format!("{pct}%"),
                             bar(pct),
@@ -434,6 +441,8 @@ pub async fn milestone(project: &Project, cmd: MilestoneCmd, out: &mut impl Writ
                     out,
                     &[
                         "milestone",
+                        "state",
+                        "due",
                         "done",
                         "%",
                         "progress",

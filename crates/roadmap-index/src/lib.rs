@@ -137,6 +137,12 @@ pub struct SearchHit {
 pub struct MilestoneProgress {
     /// Milestone title.
     pub title: String,
+    /// `open` or `closed`.
+    pub state: String,
+    /// Due date (`YYYY-MM-DD`), if set.
+    pub due: Option<String>,
+    /// Open and past its due date (today by the system clock, UTC).
+    pub overdue: bool,
     /// Issues in it.
     pub total: i64,
     /// Of which done.

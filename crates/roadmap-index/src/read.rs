@@ -149,40 +149,41 @@ impl Index<'_> {
         Ok(row.map(|(p,)| PathBuf::from(p)))
     }
 
-    /// Milestones with their progress, by title.
+    /// Milestones with their progress, in the order they are due (those without a due date
+    /// last, then by title).
     pub async fn milestone_progress(
         &self,
         title: Option<&str>,
     ) -> Result<Vec<MilestoneProgress>, IndexError> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT m.title, coalesce(i.status, ''), count(i.rowid) FROM milestones m LEFT JOIN issues i ON i.milestone = m.title \
-             WHERE (?1 IS NULL OR m.title = ?1) GROUP BY m.title, i.status ORDER BY m.title",
+        type Row = (String, String, Option<String>, bool, String, i64, f64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT m.title, m.state, substr(m.due, 1, 10), \
+                    m.state = 'open' AND m.due IS NOT NULL AND substr(m.due, 1, 10) < date('now'), \
+                    coalesce(i.status, ''), count(i.rowid), coalesce(sum(i.estimate), 0.0) \
+             FROM milestones m LEFT JOIN issues i ON i.milestone = m.title \
+             WHERE (?1 IS NULL OR m.title = ?1) GROUP BY m.title, i.status \
+             ORDER BY m.due IS NULL, m.due, m.title, i.status",
         )
         .bind(title)
         .fetch_all(&self.pool)
         .await
         .map_err(sql_err(&self.path))?;
-        let est: Vec<(String, f64)> = sqlx::query_as(
-            "SELECT m.title, coalesce(sum(i.estimate), 0.0) FROM milestones m LEFT JOIN issues i ON i.milestone = m.title \
-             WHERE (?1 IS NULL OR m.title = ?1) GROUP BY m.title",
-        )
-        .bind(title)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(sql_err(&self.path))?;
-        let est: HashMap<String, f64> = est.into_iter().collect();
         let mut out: Vec<MilestoneProgress> = Vec::new();
-        for (t, status, n) in rows {
+        for (t, state, due, overdue, status, n, estimate) in rows {
             if out.last().is_none_or(|m| m.title != t) {
                 out.push(MilestoneProgress {
-                    estimate: est.get(&t).copied().unwrap_or(0.0),
                     title: t,
+                    state,
+                    due,
+                    overdue,
                     total: 0,
                     done: 0,
+                    estimate: 0.0,
                     by_status: Vec::new(),
                 });
             }
             let Some(m) = out.last_mut() else { continue };
+            m.estimate += estimate;
             if status.is_empty() {
                 continue;
             }

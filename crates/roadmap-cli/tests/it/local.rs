@@ -321,3 +321,42 @@ fn ready_blocked_and_check_follow_the_dependencies() {
     assert_eq!(json["cycles"].as_array().unwrap().len(), 1);
     assert_eq!(json["unknown"][0]["reference"], "#404");
 }
+
+#[test]
+fn milestone_status_shows_due_dates_in_order_and_flags_the_overdue() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    ok(p, &["milestone", "create", "later", "--due", "2999-06-01"]);
+    ok(p, &["milestone", "create", "someday"]);
+    ok(p, &["milestone", "create", "late", "--due", "2001-02-03"]);
+    ok(
+        p,
+        &["milestone", "create", "shipped", "--due", "2001-01-01"],
+    );
+    ok(p, &["milestone", "close", "shipped"]);
+    ok(p, &["issue", "create", "a", "-m", "late"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(p, &["milestone", "status", "--json"])).unwrap();
+    let row = |k: usize| {
+        (
+            v[k]["title"].as_str().unwrap().to_owned(),
+            v[k]["due"].as_str().map(str::to_owned),
+            v[k]["overdue"].as_bool().unwrap(),
+        )
+    };
+    // By due date, those without one last; closed is never overdue.
+    assert_eq!(
+        (0..4).map(row).collect::<Vec<_>>(),
+        [
+            ("shipped".into(), Some("2001-01-01".into()), false),
+            ("late".into(), Some("2001-02-03".into()), true),
+            ("later".into(), Some("2999-06-01".into()), false),
+            ("someday".into(), None, false),
+        ]
+    );
+    assert_eq!(v[1]["total"], 1);
+    let text = ok(p, &["milestone", "status"]);
+    assert!(text.contains("2001-02-03 OVERDUE"), "{text}");
+    assert!(!text.contains("2001-01-01 OVERDUE"), "{text}");
+}
