@@ -100,6 +100,17 @@ pub async fn check(project: &Project, json: bool, out: &mut impl Write) -> Resul
             writeln!(out, "           {}: {}", i.path, clip(&i.title, 60))?;
         }
     }
+    for group in &check.parent_cycles {
+        let names: Vec<String> = group.iter().map(name).collect();
+        writeln!(
+            out,
+            "parents    {} are parts of each other (through `parent`)",
+            names.join(", ")
+        )?;
+        for i in group {
+            writeln!(out, "           {}: {}", i.path, clip(&i.title, 60))?;
+        }
+    }
     for u in &check.unknown {
         writeln!(
             out,
@@ -117,10 +128,58 @@ pub async fn check(project: &Project, json: bool, out: &mut impl Write) -> Resul
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         writeln!(
             out,
-            "dependencies: {}, {} to no issue",
+            "dependencies: {}, {} among parents, {} to no issue",
             count(check.cycles.len(), "cycle", "cycles"),
+            count(check.parent_cycles.len(), "cycle", "cycles"),
             count(check.unknown.len(), "reference", "references")
         )?;
     }
     Ok(check.is_clean())
+}
+
+/// One line of a tree: `#12  title  [status]  2/3 done`.
+fn tree_label(n: &roadmap::index::TreeNode) -> String {
+    let mut s = format!(
+        "{}  {}  [{}]",
+        name(&n.issue),
+        clip(&n.issue.title, 60),
+        n.issue.status
+    );
+    if !n.children.is_empty() {
+        s.push_str(&format!("  {}/{} done", n.done, n.children.len()));
+    }
+    s
+}
+
+fn tree_of(n: &roadmap::index::TreeNode) -> termtree::Tree<String> {
+    termtree::Tree::new(tree_label(n)).with_leaves(n.children.iter().map(tree_of))
+}
+
+/// The sub-issue tree under `root`, or every tree.
+pub async fn tree(
+    project: &Project,
+    root: Option<&str>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let index = project.index().await?;
+    let trees = index.trees(root).await;
+    index.close().await;
+    let Some(trees) = trees? else {
+        anyhow::bail!("no issue `{}`", root.unwrap_or_default());
+    };
+    if json {
+        serde_json::to_writer(&mut *out, &trees)?;
+        writeln!(out)?;
+    } else if trees.is_empty() {
+        writeln!(
+            out,
+            "no issue has sub-issues (set one's parent with `roadmap issue edit ID --parent PARENT`)"
+        )?;
+    } else {
+        for t in &trees {
+            write!(out, "{}", tree_of(t))?;
+        }
+    }
+    Ok(())
 }

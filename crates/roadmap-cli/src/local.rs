@@ -34,6 +34,10 @@ impl IssueFields {
             progress: self.progress,
             add_depends_on: self.depends_on.clone(),
             add_blocks: self.blocks.clone(),
+            parent: self
+                .parent
+                .clone()
+                .map(|p| Some(p).filter(|p| !p.is_empty())),
             body: self.body.clone(),
             ..IssueEdit::default()
         })

@@ -102,6 +102,15 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Sub-issue trees with progress: under one issue, or every issue with sub-issues.
+    #[command(after_help = "Examples:\n  roadmap tree\n  roadmap tree '#12' --json")]
+    Tree {
+        /// Id or #NUMBER of the top issue (default: every tree).
+        id: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Full-text search over issue titles and bodies.
     #[command(
         after_help = "Examples:\n  roadmap search 'login crash'\n  roadmap search safari -n 5 --json"
@@ -289,6 +298,9 @@ pub struct IssueFields {
     /// Blocks this issue; repeatable.
     #[arg(long)]
     pub blocks: Vec<String>,
+    /// Part of this issue (its parent: id or #NUMBER; "" to clear).
+    #[arg(long)]
+    pub parent: Option<String>,
     /// Markdown body.
     #[arg(long, short)]
     pub body: Option<String>,
@@ -788,6 +800,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             }
+        }
+        Cmd::Tree { id, json } => {
+            deps::tree(&project()?, id.as_deref(), json, &mut out).await?;
+            ExitCode::SUCCESS
         }
         Cmd::Search { query, limit, json } => {
             local::search(&project()?, &query, limit, json, &mut out).await?;

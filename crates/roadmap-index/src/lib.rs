@@ -38,7 +38,7 @@ mod reconcile;
 mod watch;
 mod write;
 
-pub use deps::{Blocked, Blocker, DependencyCheck, IssueRef, UnknownRef};
+pub use deps::{Blocked, Blocker, DependencyCheck, IssueRef, TreeNode, UnknownRef};
 pub use read::{collect_rows, scan_issues};
 use write::*;
 

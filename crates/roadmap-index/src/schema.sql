@@ -70,19 +70,20 @@ CREATE TRIGGER IF NOT EXISTS issues_ad AFTER DELETE ON issues BEGIN
     DELETE FROM issue_deps WHERE issue = old.rowid;
 END;
 
--- Dependencies as the files write them: `issue` waits for `target` (`depends_on`), or, with
--- `blocks` = 1, `target` waits for `issue`. A target is an id or a `#number`, resolved when
--- read: it may name an issue indexed later, or none at all.
+-- Relations as the files write them, by `kind`: 0, `issue` waits for `target`
+-- (`depends_on`); 1, `target` waits for `issue` (`blocks`); 2, `issue` is part of `target`
+-- (`parent`). A target is an id or a `#number`, resolved when read: it may name an issue
+-- indexed later, or none at all.
 CREATE TABLE IF NOT EXISTS issue_deps (
     issue INTEGER NOT NULL,
-    blocks INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
     target TEXT NOT NULL COLLATE NOCASE,
-    PRIMARY KEY (issue, blocks, target)
+    PRIMARY KEY (issue, kind, target)
 ) WITHOUT ROWID;
 
 -- Each reference resolved: `other` is the issue `target` names (NULL: none).
 CREATE VIEW IF NOT EXISTS issue_refs(issue, field, target, other) AS
-    SELECT d.issue, CASE d.blocks WHEN 0 THEN 'depends_on' ELSE 'blocks' END, d.target,
+    SELECT d.issue, CASE d.kind WHEN 0 THEN 'depends_on' WHEN 1 THEN 'blocks' ELSE 'parent' END, d.target,
            coalesce(
                (SELECT t.rowid FROM issues t WHERE t.id = d.target),
                (SELECT t.rowid FROM issues t
@@ -94,7 +95,7 @@ CREATE VIEW IF NOT EXISTS issue_refs(issue, field, target, other) AS
 -- Who waits for whom, from both fields: `waits_for` is NULL for a `depends_on` naming no
 -- issue (`target` says what it named); a `blocks` naming no issue blocks nothing.
 CREATE VIEW IF NOT EXISTS issue_edges(waiting, waits_for, target) AS
-    SELECT issue, other, target FROM issue_refs WHERE field = 'depends_on'
+    SELECT issue, other, CASE WHEN other IS NULL THEN target END FROM issue_refs WHERE field = 'depends_on'
     UNION
     SELECT other, issue, NULL FROM issue_refs WHERE field = 'blocks' AND other IS NOT NULL;
 

@@ -55,12 +55,15 @@ impl Index<'_> {
         .await
         .map_err(&e)?;
         sqlx::query(
-            "INSERT OR IGNORE INTO issue_deps(issue, blocks, target) \
+            "INSERT OR IGNORE INTO issue_deps(issue, kind, target) \
              SELECT i.rowid, 0, trim(d.value) FROM json_each(?1) j JOIN issues i ON i.path = j.value->>'path', json_each(j.value->>'depends_on') d \
              WHERE trim(d.value) <> '' \
              UNION ALL \
              SELECT i.rowid, 1, trim(b.value) FROM json_each(?1) j JOIN issues i ON i.path = j.value->>'path', json_each(j.value->>'blocks') b \
-             WHERE trim(b.value) <> ''",
+             WHERE trim(b.value) <> '' \
+             UNION ALL \
+             SELECT i.rowid, 2, trim(j.value->>'parent') FROM json_each(?1) j JOIN issues i ON i.path = j.value->>'path' \
+             WHERE trim(coalesce(j.value->>'parent', '')) <> ''",
         )
         .bind(&rows)
         .execute(&mut **tx)
@@ -150,6 +153,7 @@ pub(crate) fn issue_json(f: &ItemFile<Issue>) -> serde_json::Value {
         "assignees": serde_json::to_string(&i.assignees).unwrap_or_else(|_| "[]".into()),
         "depends_on": serde_json::to_string(&i.depends_on).unwrap_or_else(|_| "[]".into()),
         "blocks": serde_json::to_string(&i.blocks).unwrap_or_else(|_| "[]".into()),
+        "parent": i.parent,
         "body": i.body,
     })
 }

@@ -81,6 +81,10 @@ pub struct Issue {
     /// Ids (or `#number`s) of issues waiting for this one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<String>,
+    /// Id (or `#number`) of the issue this one is part of: its parent, as GitHub's
+    /// sub-issues have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     /// When the issue was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
@@ -118,6 +122,7 @@ impl Issue {
             progress: None,
             depends_on: Vec::new(),
             blocks: Vec::new(),
+            parent: None,
             created: None,
             updated: None,
             remote: None,

@@ -88,6 +88,8 @@ struct Hidden {
     depends_on: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     blocks: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent: Option<String>,
 }
 
 impl Mapping {
@@ -132,6 +134,7 @@ impl Mapping {
                 progress: issue.progress,
                 depends_on: issue.depends_on.clone(),
                 blocks: issue.blocks.clone(),
+                parent: issue.parent.clone(),
             };
             if hidden != Hidden::default()
                 && let Ok(json) = serde_json::to_string(&hidden)
@@ -238,6 +241,7 @@ impl Mapping {
             issue.progress = h.progress;
             issue.depends_on = h.depends_on;
             issue.blocks = h.blocks;
+            issue.parent = h.parent;
         }
         issue.created = Some(remote.created_at);
         issue.updated = Some(remote.updated_at);
@@ -378,6 +382,7 @@ pub fn fingerprint(issue: &Issue) -> String {
             Some(issue.blocks.join("\u{1f}")).filter(|s| !s.is_empty()),
         ),
         // Only when given: files from before the field keep their fingerprints.
+        ("parent", issue.parent.clone()),
         (
             "close_reason",
             issue.close_reason.map(|r| r.as_str().to_owned()),
@@ -449,6 +454,7 @@ mod tests {
             local.estimate = Some(2.5);
             local.progress = Some(40);
             local.depends_on = vec!["#12".into()];
+            local.parent = Some("#3".into());
             let shape = mapping.to_remote(&local);
             assert!(
                 shape
@@ -468,6 +474,7 @@ mod tests {
             assert_eq!(back.estimate, local.estimate);
             assert_eq!(back.progress, local.progress);
             assert_eq!(back.depends_on, local.depends_on);
+            assert_eq!(back.parent, local.parent);
             // And again: the shape of what came back is what went out.
             assert_eq!(mapping.to_remote(&back), shape);
             assert!(!locally_edited(&back));

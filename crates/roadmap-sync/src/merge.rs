@@ -199,6 +199,13 @@ pub fn merge3(base: Option<&Issue>, ours: &Issue, theirs: &Issue, prefer: Option
     );
     out.depends_on = m.set("depends_on", |i| &i.depends_on, ours, theirs);
     out.blocks = m.set("blocks", |i| &i.blocks, ours, theirs);
+    out.parent = m.scalar(
+        "parent",
+        |i| &i.parent,
+        |v| v.clone().unwrap_or_default(),
+        ours,
+        theirs,
+    );
     Merged {
         issue: out,
         conflicts: m.conflicts,

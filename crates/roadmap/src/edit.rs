@@ -46,6 +46,8 @@ pub struct IssueEdit {
     pub add_depends_on: Vec<String>,
     /// Issues this one blocks, to add.
     pub add_blocks: Vec<String>,
+    /// The issue this one is part of, by id or `#number` (`Some(None)` clears it).
+    pub parent: Option<Option<String>>,
     /// A new Markdown body (a final newline is added when missing).
     pub body: Option<String>,
 }
@@ -111,6 +113,13 @@ impl IssueEdit {
         }
         add_all(&mut issue.depends_on, &self.add_depends_on);
         add_all(&mut issue.blocks, &self.add_blocks);
+        if let Some(p) = &self.parent {
+            let p = p.as_deref().map(str::trim).filter(|p| !p.is_empty());
+            if p.is_some_and(|p| p.eq_ignore_ascii_case(issue.id.as_str())) {
+                return Err("an issue cannot be its own parent".into());
+            }
+            issue.parent = p.map(str::to_owned);
+        }
         if let Some(b) = &self.body {
             issue.body = if b.ends_with('\n') || b.is_empty() {
                 b.clone()

@@ -360,3 +360,55 @@ fn milestone_status_shows_due_dates_in_order_and_flags_the_overdue() {
     assert!(text.contains("2001-02-03 OVERDUE"), "{text}");
     assert!(!text.contains("2001-01-01 OVERDUE"), "{text}");
 }
+
+#[test]
+fn tree_shows_sub_issues_with_progress_and_check_finds_parent_cycles() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    ok(p, &["init", "--repo", "octo/demo"]);
+    let epic = created_id(&ok(p, &["issue", "create", "Epic: importer"]));
+    let parse = created_id(&ok(p, &["issue", "create", "Parse CSV", "--parent", &epic]));
+    let map = created_id(&ok(
+        p,
+        &["issue", "create", "Map fields", "--parent", &epic],
+    ));
+    let tests = created_id(&ok(p, &["issue", "create", "Tests", "--parent", &map]));
+    ok(p, &["issue", "close", &parse]);
+    let text = ok(p, &["tree"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].starts_with(&epic) && lines[0].ends_with("1/2 done"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("├── ") && lines[1].contains(&parse),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("└── ") && lines[2].ends_with("0/1 done"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("    └── ") && lines[3].contains(&tests),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(p, &["tree", &map, "--json"])).unwrap();
+    assert_eq!(json[0]["issue"]["id"], map.as_str());
+    assert_eq!(json[0]["children"][0]["issue"]["id"], tests.as_str());
+    // The parent is in the file, and a parent of itself is refused.
+    assert!(ok(p, &["issue", "show", &tests, "--raw"]).contains(&format!("parent: {map}")));
+    let own = roadmap(p, &["issue", "edit", &map, "--parent", &map]);
+    assert!(!own.status.success());
+    assert!(roadmap(p, &["tree", "nosuch"]).status.code() == Some(1));
+
+    // Parts of each other: check says so, and the tree still ends.
+    ok(p, &["issue", "edit", &epic, "--parent", &tests]);
+    let out = roadmap(p, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("are parts of each other"), "{text}");
+    assert_eq!(ok(p, &["tree", &epic]).lines().count(), 4);
+    ok(p, &["issue", "edit", &epic, "--parent", ""]);
+    assert_eq!(roadmap(p, &["check"]).status.code(), Some(0));
+}
