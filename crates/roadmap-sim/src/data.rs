@@ -201,6 +201,11 @@ pub struct Repo {
     /// Issues served with wrong JSON types (`number` a string, `labels` a string, `user` a
     /// number): hostile input for tests. GitHub itself never does this.
     pub mangled: std::collections::BTreeSet<u64>,
+    /// Issue dependencies: an issue's number → the numbers of the issues blocking it, in the
+    /// order they were added.
+    pub blocked_by: BTreeMap<u64, Vec<u64>>,
+    /// Sub-issues: a parent's number → its sub-issues' numbers, in their order.
+    pub sub_issues: BTreeMap<u64, Vec<u64>>,
 }
 
 /// Everything the simulator serves.
@@ -337,6 +342,8 @@ impl World {
             next_milestone: 1,
             created_at: EPOCH - 86_400 * 365,
             mangled: std::collections::BTreeSet::new(),
+            blocked_by: BTreeMap::new(),
+            sub_issues: BTreeMap::new(),
         };
         for i in 0..spec.labels {
             let (name, color) = LABELS.get(i as usize).map_or_else(

@@ -106,6 +106,12 @@ pub fn label(u: &Urls, r: &Repo, l: &LabelRec) -> Value {
 pub struct Counts {
     comments: std::collections::HashMap<u64, u64>,
     milestones: std::collections::HashMap<u64, (u64, u64)>,
+    /// By issue number: (open, all) issues blocking it.
+    blocked_by: std::collections::HashMap<u64, (u64, u64)>,
+    /// By issue number: (open, all) issues it blocks.
+    blocking: std::collections::HashMap<u64, (u64, u64)>,
+    /// By issue number: (closed, all) sub-issues.
+    sub_issues: std::collections::HashMap<u64, (u64, u64)>,
 }
 
 impl Counts {
@@ -114,6 +120,19 @@ impl Counts {
         let mut c = Counts::default();
         for cm in r.comments.values() {
             *c.comments.entry(cm.issue).or_default() += 1;
+        }
+        let open = |n: &u64| u64::from(r.issues.get(n).is_some_and(|i| i.state == "open"));
+        for (n, blockers) in &r.blocked_by {
+            for b in blockers {
+                let e = c.blocked_by.entry(*n).or_default();
+                *e = (e.0 + open(b), e.1 + 1);
+                let e = c.blocking.entry(*b).or_default();
+                *e = (e.0 + open(n), e.1 + 1);
+            }
+        }
+        for (n, subs) in &r.sub_issues {
+            let closed = subs.iter().map(|s| 1 - open(s)).sum();
+            c.sub_issues.insert(*n, (closed, subs.len() as u64));
         }
         for i in r.issues.values() {
             if let Some(m) = i.milestone {
@@ -161,6 +180,14 @@ pub fn issue(u: &Urls, world: &World, r: &Repo, i: &IssueRec, counts: &Counts) -
         .collect();
     let assignees: Vec<Value> = i.assignees.iter().map(|a| user(u, world, a)).collect();
     let comments = counts.comments.get(&i.number).copied().unwrap_or(0);
+    let of = |m: &std::collections::HashMap<u64, (u64, u64)>| {
+        m.get(&i.number).copied().unwrap_or((0, 0))
+    };
+    let (blocked_by, blocking, subs) = (
+        of(&counts.blocked_by),
+        of(&counts.blocking),
+        of(&counts.sub_issues),
+    );
     let mut v = json!({
         "id": i.id, "node_id": node_id(if i.is_pr { "PullRequest" } else { "Issue" }, i.id),
         "url": format!("{base}/issues/{}", i.number),
@@ -182,8 +209,8 @@ pub fn issue(u: &Urls, world: &World, r: &Repo, i: &IssueRec, counts: &Counts) -
         "closed_at": i.closed_at.map(ts), "created_at": ts(i.created_at), "updated_at": ts(i.updated_at),
         "closed_by": null,
         "type": null,
-        "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
-        "issue_dependencies_summary": {"blocked_by": 0, "total_blocked_by": 0, "blocking": 0, "total_blocking": 0},
+        "sub_issues_summary": {"total": subs.1, "completed": subs.0, "percent_completed": (subs.0 * 100).checked_div(subs.1).unwrap_or(0)},
+        "issue_dependencies_summary": {"blocked_by": blocked_by.0, "total_blocked_by": blocked_by.1, "blocking": blocking.0, "total_blocking": blocking.1},
         "author_association": if i.user == r.owner { "OWNER" } else { "CONTRIBUTOR" },
         "reactions": {
             "url": format!("{base}/issues/{}/reactions", i.number),

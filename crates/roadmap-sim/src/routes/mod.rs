@@ -6,6 +6,7 @@ mod comments;
 mod issues;
 mod labels;
 mod milestones;
+mod relations;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -46,6 +47,38 @@ const REPO_ROUTES: &[(Method, &str, Handler)] = &[
     (Method::GET, "issues/comments", comments::list),
     (Method::GET, "issues/{n}", issues::one),
     (Method::PATCH, "issues/{n}", issues::one),
+    (
+        Method::GET,
+        "issues/{n}/dependencies/blocked_by",
+        relations::blocked_by,
+    ),
+    (
+        Method::POST,
+        "issues/{n}/dependencies/blocked_by",
+        relations::blocked_by,
+    ),
+    (
+        Method::DELETE,
+        "issues/{n}/dependencies/blocked_by/{id}",
+        relations::unblock,
+    ),
+    (
+        Method::GET,
+        "issues/{n}/dependencies/blocking",
+        relations::blocking,
+    ),
+    (Method::GET, "issues/{n}/sub_issues", relations::sub_issues),
+    (Method::POST, "issues/{n}/sub_issues", relations::sub_issues),
+    (
+        Method::DELETE,
+        "issues/{n}/sub_issue",
+        relations::remove_sub_issue,
+    ),
+    (
+        Method::PATCH,
+        "issues/{n}/sub_issues/priority",
+        relations::reprioritize,
+    ),
     (Method::GET, "issues/{n}/comments", comments::of_issue),
     (Method::POST, "issues/{n}/comments", comments::of_issue),
     (Method::GET, "issues/comments/{id}", comments::one),
