@@ -238,8 +238,8 @@ fn print_short_report(out: &mut impl Write, r: &PullReport) -> Result<()> {
     let api = &r.api;
     // A resource is worth a line when something happened to it.
     let busy: Vec<_> = r
-        .resources
-        .iter()
+        .resources_in_order()
+        .into_iter()
         .filter(|(_, c)| {
             c.created + c.updated + c.merged + c.conflicts + c.failed + c.local_pending > 0
         })
@@ -360,7 +360,7 @@ fn print_detailed_report(out: &mut impl Write, r: &PullReport) -> Result<()> {
         )?;
     }
     writeln!(out, "  files written   {}", r.files_written)?;
-    for (name, c) in &r.resources {
+    for (name, c) in r.resources_in_order() {
         writeln!(
             out,
             "  {name:<15} {} fetched: {} created, {} updated, {} merged, {} unchanged, {} local-only, {} conflicts, {} failed, {} skipped",

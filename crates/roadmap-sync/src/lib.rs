@@ -264,6 +264,16 @@ pub struct PullReport {
 }
 
 impl PullReport {
+    /// The counts by resource in the order a pull reads them: milestones, labels, issues,
+    /// comments (then any other, by name).
+    pub fn resources_in_order(&self) -> Vec<(&'static str, &Counts)> {
+        const ORDER: [&str; 4] = ["milestones", "labels", "issues", "comments"];
+        let rank = |n: &str| ORDER.iter().position(|o| *o == n).unwrap_or(ORDER.len());
+        let mut v: Vec<_> = self.resources.iter().map(|(k, c)| (*k, c)).collect();
+        v.sort_by_key(|(k, _)| (rank(k), *k));
+        v
+    }
+
     /// Whether some item failed (the pull is partial).
     pub fn partial(&self) -> bool {
         !self.failures.is_empty()

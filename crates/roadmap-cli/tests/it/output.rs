@@ -96,6 +96,22 @@ fn reports_are_short_by_default_detailed_with_v_silent_with_quiet_and_never_colo
         "one line per resource: {stdout}"
     );
     assert!(stdout.contains("  issues     "), "{stdout}");
+    // In the order a pull reads them, not by name.
+    let names: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let rank = |n: &str| {
+        ["milestones", "labels", "issues", "comments"]
+            .iter()
+            .position(|o| *o == n)
+    };
+    assert!(names.len() >= 3, "{stdout}");
+    assert!(
+        names.windows(2).all(|w| rank(w[0]) < rank(w[1])),
+        "{stdout}"
+    );
     assert!(stderr.contains("no token found"), "{stderr}");
     for text in [&stdout, &stderr] {
         assert!(
