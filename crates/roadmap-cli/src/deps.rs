@@ -77,6 +77,14 @@ pub async fn blocked(project: &Project, json: bool, out: &mut impl Write) -> Res
     Ok(())
 }
 
+/// `path` relative to the folder holding `.roadmap/`, as a person would look for it.
+fn shown(project: &Project, path: &str) -> String {
+    let root = project.dir().parent().unwrap_or(project.dir());
+    std::path::Path::new(path)
+        .strip_prefix(root)
+        .map_or_else(|_| path.to_owned(), |p| p.display().to_string())
+}
+
 /// Cycles and references to no issue; `false` when there are any.
 pub async fn check(project: &Project, json: bool, out: &mut impl Write) -> Result<bool> {
     let index = project.index().await?;
@@ -97,7 +105,12 @@ pub async fn check(project: &Project, json: bool, out: &mut impl Write) -> Resul
         };
         writeln!(out, "cycle      {what}")?;
         for i in group {
-            writeln!(out, "           {}: {}", i.path, clip(&i.title, 60))?;
+            writeln!(
+                out,
+                "           {}: {}",
+                shown(project, &i.path),
+                clip(&i.title, 60)
+            )?;
         }
     }
     for group in &check.parent_cycles {
@@ -108,14 +121,21 @@ pub async fn check(project: &Project, json: bool, out: &mut impl Write) -> Resul
             names.join(", ")
         )?;
         for i in group {
-            writeln!(out, "           {}: {}", i.path, clip(&i.title, 60))?;
+            writeln!(
+                out,
+                "           {}: {}",
+                shown(project, &i.path),
+                clip(&i.title, 60)
+            )?;
         }
     }
     for u in &check.unknown {
         writeln!(
             out,
             "unknown    {}: `{}: {}` names no issue",
-            u.issue.path, u.field, u.reference
+            shown(project, &u.issue.path),
+            u.field,
+            u.reference
         )?;
     }
     if check.is_clean() {
