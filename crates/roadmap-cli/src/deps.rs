@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use anyhow::Result;
-use roadmap::Project;
 use roadmap::index::{Blocker, IssueRef};
+use roadmap::{IssueQuery, Project};
 
 use crate::local::issue_table;
 use crate::render::{clip, table};
@@ -14,20 +14,17 @@ fn name(i: &IssueRef) -> String {
     i.number.map_or_else(|| i.id.clone(), |n| format!("#{n}"))
 }
 
-/// Open issues ready to work on, most urgent first.
+/// Open issues ready to work on, most urgent first, filtered by `q`.
 pub async fn ready(
     project: &Project,
-    limit: Option<usize>,
+    q: &IssueQuery,
     json: bool,
     out: &mut impl Write,
 ) -> Result<()> {
     let index = project.index().await?;
-    let rows = index.ready().await;
+    let rows = index.ready(q).await;
     index.close().await;
-    let mut rows = rows?;
-    if let Some(n) = limit {
-        rows.truncate(n);
-    }
+    let rows = rows?;
     if json {
         serde_json::to_writer(&mut *out, &rows)?;
         writeln!(out)?;

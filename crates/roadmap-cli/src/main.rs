@@ -79,11 +79,22 @@ enum Cmd {
     )]
     Roadmap(RoadmapCmd),
     /// Open issues ready to work on: not marked blocked, every dependency done.
-    #[command(after_help = "Examples:\n  roadmap ready\n  roadmap ready -n 10 --json")]
+    #[command(
+        after_help = "Examples:\n  roadmap ready\n  roadmap ready --assignee alice -m v1.0\n  roadmap ready -n 10 --json"
+    )]
     Ready {
+        /// Assigned to this login.
+        #[arg(long, short)]
+        assignee: Option<String>,
+        /// In this milestone (title).
+        #[arg(long, short)]
+        milestone: Option<String>,
+        /// Has this label; repeatable (all must match).
+        #[arg(long, short)]
+        label: Vec<String>,
         /// At most this many, most urgent first.
         #[arg(short = 'n', long)]
-        limit: Option<usize>,
+        limit: Option<u64>,
         /// JSON output.
         #[arg(long)]
         json: bool,
@@ -786,8 +797,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             local::roadmap(&project()?, cmd, &mut out).await?;
             ExitCode::SUCCESS
         }
-        Cmd::Ready { limit, json } => {
-            deps::ready(&project()?, limit, json, &mut out).await?;
+        Cmd::Ready {
+            assignee,
+            milestone,
+            label,
+            limit,
+            json,
+        } => {
+            let q = roadmap::IssueQuery {
+                assignee,
+                milestone,
+                labels: label,
+                limit,
+                ..roadmap::IssueQuery::ready()
+            };
+            deps::ready(&project()?, &q, json, &mut out).await?;
             ExitCode::SUCCESS
         }
         Cmd::Blocked { json } => {

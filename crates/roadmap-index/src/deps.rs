@@ -109,17 +109,19 @@ fn issue_ref(r: &sqlx::sqlite::SqliteRow, prefix: &str) -> IssueRef {
 }
 
 impl Index<'_> {
-    /// Open issues ready to work on: not marked `blocked`, and every dependency done. Most
-    /// urgent first.
-    pub async fn ready(&self) -> Result<Vec<IssueRow>, IndexError> {
-        let sql = format!(
-            "SELECT i.id, i.number, i.title, i.status, i.priority, i.milestone, i.assignees, i.labels, i.updated, i.path \
-             FROM issues i WHERE i.status NOT IN ('done', 'blocked') \
-             AND i.rowid NOT IN (SELECT waiting FROM ({UNMET}) WHERE waiting IS NOT NULL) \
-             ORDER BY {}",
-            query::order_by(SortKey::Priority)
+    /// Open issues ready to work on (not marked `blocked`, every dependency done) that match
+    /// `q`'s filters, in `q`'s order (`IssueQuery::ready()`: most urgent first).
+    pub async fn ready(&self, q: &IssueQuery) -> Result<Vec<IssueRow>, IndexError> {
+        let ready = format!(
+            "i.status NOT IN ('done', 'blocked') \
+             AND i.rowid NOT IN (SELECT waiting FROM ({UNMET}) WHERE waiting IS NOT NULL)"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let (sql, binds) = read::select_issues(q, Some(&ready));
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query
             .fetch_all(&self.pool)
             .await
             .map_err(sql_err(&self.path))?;

@@ -98,6 +98,14 @@ pub struct IssueQuery {
 }
 
 impl IssueQuery {
+    /// No filter, most urgent first: the default of [`Index::ready`](crate::Index::ready).
+    pub fn ready() -> IssueQuery {
+        IssueQuery {
+            sort: SortKey::Priority,
+            ..IssueQuery::default()
+        }
+    }
+
     /// Open issues (any status but done), in id order.
     pub fn open() -> IssueQuery {
         IssueQuery {

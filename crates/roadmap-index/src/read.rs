@@ -7,64 +7,7 @@ use super::*;
 impl Index<'_> {
     /// Issues matching `q`, streamed row by row.
     pub fn list_issues(&self, q: &IssueQuery) -> BoxStream<'_, Result<IssueRow, IndexError>> {
-        let mut sql = String::from(
-            "SELECT i.id, i.number, i.title, i.status, i.priority, i.milestone, i.assignees, i.labels, i.updated, i.path FROM issues i",
-        );
-        let mut binds: Vec<String> = Vec::new();
-        let mut clauses: Vec<String> = Vec::new();
-        if let Some(text) = &q.text {
-            let (words, unspaced) = split_words(text);
-            if let Some(m) = fts_query(&words) {
-                sql.push_str(" JOIN issues_fts f ON f.rowid = i.rowid");
-                clauses.push("issues_fts MATCH ?".into());
-                binds.push(m);
-            }
-            for w in &unspaced {
-                push_substring(w, &mut clauses, &mut binds);
-            }
-            if words.is_empty() && unspaced.is_empty() {
-                clauses.push("0".into());
-            }
-        }
-        if !q.status.is_empty() {
-            let mut ors = Vec::new();
-            for f in &q.status {
-                match f {
-                    StatusFilter::Is(s) => {
-                        ors.push("i.status = ?".to_owned());
-                        binds.push(s.to_string());
-                    }
-                    StatusFilter::Open => ors.push("i.status <> 'done'".to_owned()),
-                    StatusFilter::Closed => ors.push("i.status = 'done'".to_owned()),
-                }
-            }
-            clauses.push(format!("({})", ors.join(" OR ")));
-        }
-        if let Some(p) = q.priority {
-            clauses.push("i.priority = ?".into());
-            binds.push(p.to_string());
-        }
-        if let Some(a) = &q.assignee {
-            clauses.push("i.rowid IN (SELECT issue FROM issue_assignees WHERE login = ?)".into());
-            binds.push(a.clone());
-        }
-        if let Some(m) = &q.milestone {
-            clauses.push("i.milestone = ?".into());
-            binds.push(m.clone());
-        }
-        for l in &q.labels {
-            clauses.push("i.rowid IN (SELECT issue FROM issue_labels WHERE label = ?)".into());
-            binds.push(l.clone());
-        }
-        if !clauses.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&clauses.join(" AND "));
-        }
-        sql.push_str(" ORDER BY ");
-        sql.push_str(query::order_by(q.sort));
-        if let Some(limit) = q.limit {
-            sql.push_str(&format!(" LIMIT {limit}"));
-        }
+        let (sql, binds) = select_issues(q, None);
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for b in binds {
             query = query.bind(b);
@@ -341,4 +284,71 @@ impl Index<'_> {
             .map_err(sql_err(&self.path))?;
         Ok(rows.into_iter().map(|(p,)| PathBuf::from(p)).collect())
     }
+}
+
+/// The `SELECT` of the issue rows matching `q` (and `extra`, a condition on `i`), with its
+/// values to bind in order.
+pub(crate) fn select_issues(q: &IssueQuery, extra: Option<&str>) -> (String, Vec<String>) {
+    let mut sql = String::from(
+        "SELECT i.id, i.number, i.title, i.status, i.priority, i.milestone, i.assignees, i.labels, i.updated, i.path FROM issues i",
+    );
+    let mut binds: Vec<String> = Vec::new();
+    let mut clauses: Vec<String> = Vec::new();
+    if let Some(text) = &q.text {
+        let (words, unspaced) = split_words(text);
+        if let Some(m) = fts_query(&words) {
+            sql.push_str(" JOIN issues_fts f ON f.rowid = i.rowid");
+            clauses.push("issues_fts MATCH ?".into());
+            binds.push(m);
+        }
+        for w in &unspaced {
+            push_substring(w, &mut clauses, &mut binds);
+        }
+        if words.is_empty() && unspaced.is_empty() {
+            clauses.push("0".into());
+        }
+    }
+    if !q.status.is_empty() {
+        let mut ors = Vec::new();
+        for f in &q.status {
+            match f {
+                StatusFilter::Is(s) => {
+                    ors.push("i.status = ?".to_owned());
+                    binds.push(s.to_string());
+                }
+                StatusFilter::Open => ors.push("i.status <> 'done'".to_owned()),
+                StatusFilter::Closed => ors.push("i.status = 'done'".to_owned()),
+            }
+        }
+        clauses.push(format!("({})", ors.join(" OR ")));
+    }
+    if let Some(p) = q.priority {
+        clauses.push("i.priority = ?".into());
+        binds.push(p.to_string());
+    }
+    if let Some(a) = &q.assignee {
+        clauses.push("i.rowid IN (SELECT issue FROM issue_assignees WHERE login = ?)".into());
+        binds.push(a.clone());
+    }
+    if let Some(m) = &q.milestone {
+        clauses.push("i.milestone = ?".into());
+        binds.push(m.clone());
+    }
+    for l in &q.labels {
+        clauses.push("i.rowid IN (SELECT issue FROM issue_labels WHERE label = ?)".into());
+        binds.push(l.clone());
+    }
+    if let Some(x) = extra {
+        clauses.push(format!("({x})"));
+    }
+    if !clauses.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&clauses.join(" AND "));
+    }
+    sql.push_str(" ORDER BY ");
+    sql.push_str(query::order_by(q.sort));
+    if let Some(limit) = q.limit {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    (sql, binds)
 }

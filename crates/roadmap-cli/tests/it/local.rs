@@ -245,7 +245,15 @@ fn ready_blocked_and_check_follow_the_dependencies() {
     ok(p, &["init", "--repo", "octo/demo"]);
     let design = created_id(&ok(
         p,
-        &["issue", "create", "Design the schema", "-p", "high"],
+        &[
+            "issue",
+            "create",
+            "Design the schema",
+            "-p",
+            "high",
+            "-a",
+            "alice",
+        ],
     ));
     let build = created_id(&ok(
         p,
@@ -270,6 +278,9 @@ fn ready_blocked_and_check_follow_the_dependencies() {
 
     let ready = ok(p, &["ready"]);
     assert!(ready.contains(&design), "{ready}");
+    // With the listing's filters.
+    assert!(ok(p, &["ready", "--assignee", "alice"]).contains(&design));
+    assert!(!ok(p, &["ready", "--assignee", "bob"]).contains(&design));
     for waiting in [&build, &docs, &held] {
         assert!(!ready.contains(waiting.as_str()), "{ready}");
     }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use roadmap_index::{Blocker, Index};
+use roadmap_index::{Blocker, Index, IssueQuery};
 use roadmap_model::{Issue, ItemId, Priority, RemoteRef, Status};
 
 use crate::{project, rt};
@@ -212,7 +212,7 @@ fn ready_blocked_and_cycles_agree_with_a_plain_computation() {
             let want = plain(&gens);
             let (got, check) = rt.block_on(async {
                 let index = Index::open(&store).await.unwrap();
-                let ready = index.ready().await.unwrap();
+                let ready = index.ready(&IssueQuery::ready()).await.unwrap();
                 let blocked = index.blocked().await.unwrap();
                 let check = index.check_dependencies().await.unwrap();
                 index.close().await;
