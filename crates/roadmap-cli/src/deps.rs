@@ -82,6 +82,25 @@ fn shown(project: &Project, path: &str) -> String {
         .map_or_else(|_| path.to_owned(), |p| p.display().to_string())
 }
 
+/// `what`, then a line per issue of `group`: its file and title.
+fn print_group(
+    project: &Project,
+    out: &mut impl Write,
+    what: &str,
+    group: &[IssueRef],
+) -> Result<()> {
+    writeln!(out, "{what}")?;
+    for i in group {
+        writeln!(
+            out,
+            "           {}: {}",
+            shown(project, &i.path),
+            clip(&i.title, 60)
+        )?;
+    }
+    Ok(())
+}
+
 /// Cycles and references to no issue; `false` when there are any.
 pub async fn check(project: &Project, json: bool, out: &mut impl Write) -> Result<bool> {
     let index = project.index().await?;
@@ -96,35 +115,19 @@ pub async fn check(project: &Project, json: bool, out: &mut impl Write) -> Resul
     for group in &check.cycles {
         let names: Vec<String> = group.iter().map(name).collect();
         let what = if group.len() == 1 {
-            format!("{} waits for itself", names[0])
+            format!("cycle      {} waits for itself", names[0])
         } else {
-            format!("{} wait for each other", names.join(", "))
+            format!("cycle      {} wait for each other", names.join(", "))
         };
-        writeln!(out, "cycle      {what}")?;
-        for i in group {
-            writeln!(
-                out,
-                "           {}: {}",
-                shown(project, &i.path),
-                clip(&i.title, 60)
-            )?;
-        }
+        print_group(project, out, &what, group)?;
     }
     for group in &check.parent_cycles {
         let names: Vec<String> = group.iter().map(name).collect();
-        writeln!(
-            out,
+        let what = format!(
             "parents    {} are parts of each other (through `parent`)",
             names.join(", ")
-        )?;
-        for i in group {
-            writeln!(
-                out,
-                "           {}: {}",
-                shown(project, &i.path),
-                clip(&i.title, 60)
-            )?;
-        }
+        );
+        print_group(project, out, &what, group)?;
     }
     for u in &check.unknown {
         writeln!(
@@ -179,6 +182,12 @@ pub async fn tree(
     json: bool,
     out: &mut impl Write,
 ) -> Result<()> {
+    // Resolved as every command resolves an issue (id, its start, gh-N or #N).
+    let root = match root {
+        Some(key) => Some(project.find_issue(key).await?.item().id.to_string()),
+        None => None,
+    };
+    let root = root.as_deref();
     let index = project.index().await?;
     let trees = index.trees(root).await;
     index.close().await;

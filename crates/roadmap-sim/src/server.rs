@@ -53,6 +53,12 @@ impl Answer {
         a.committed = true;
         a
     }
+    /// A `200 OK` that changed the world.
+    pub(crate) fn changed(body: Value) -> Self {
+        let mut a = Answer::json(StatusCode::OK, body);
+        a.committed = true;
+        a
+    }
     pub(crate) fn error(status: StatusCode, message: &str) -> Self {
         Answer::json(
             status,

@@ -123,12 +123,7 @@ pub(super) fn unblock(ctx: Ctx<'_>, args: &[&str]) -> Answer {
         return Answer::not_found();
     };
     list.remove(at);
-    let mut a = Answer::json(
-        StatusCode::OK,
-        one_issue(ctx.world, ctx.urls, ctx.repo_id, b),
-    );
-    a.committed = true;
-    a
+    Answer::changed(one_issue(ctx.world, ctx.urls, ctx.repo_id, b))
 }
 
 /// `GET`: the issues `{n}` blocks.
@@ -223,12 +218,7 @@ pub(super) fn remove_sub_issue(ctx: Ctx<'_>, args: &[&str]) -> Answer {
         return Answer::not_found();
     };
     list.remove(at);
-    let mut a = Answer::json(
-        StatusCode::OK,
-        one_issue(ctx.world, ctx.urls, ctx.repo_id, n),
-    );
-    a.committed = true;
-    a
+    Answer::changed(one_issue(ctx.world, ctx.urls, ctx.repo_id, n))
 }
 
 /// `PATCH …/sub_issues/priority {sub_issue_id, after_id | before_id}`: moves a sub-issue.
@@ -257,10 +247,5 @@ pub(super) fn reprioritize(ctx: Ctx<'_>, args: &[&str]) -> Answer {
     list.retain(|x| *x != s);
     let at = list.iter().position(|x| *x == other).unwrap_or(0);
     list.insert(if anchor.is_ok() { at + 1 } else { at }, s);
-    let mut a = Answer::json(
-        StatusCode::OK,
-        one_issue(ctx.world, ctx.urls, ctx.repo_id, n),
-    );
-    a.committed = true;
-    a
+    Answer::changed(one_issue(ctx.world, ctx.urls, ctx.repo_id, n))
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{Env, TOKEN};
 
-fn schema(name: &str) -> Value {
+pub(crate) fn schema(name: &str) -> Value {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
@@ -15,7 +15,7 @@ fn bundle_def(def: &str) -> Value {
     json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": format!("#/$defs/{def}"), "$defs": bundle["$defs"]})
 }
 
-fn check(what: &str, schema: &Value, instance: &Value) {
+pub(crate) fn check(what: &str, schema: &Value, instance: &Value) {
     let validator = jsonschema::options()
         .should_validate_formats(true)
         .build(schema)

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::Env;
+use crate::conformance::{check as valid, schema};
 
 fn numbers(v: &Value) -> Vec<u64> {
     v.as_array()
@@ -11,24 +12,6 @@ fn numbers(v: &Value) -> Vec<u64> {
         .iter()
         .map(|i| i["number"].as_u64().unwrap())
         .collect()
-}
-
-fn schema(name: &str) -> Value {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn valid(what: &str, schema: &Value, instance: &Value) {
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(schema)
-        .unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .take(5)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{what}: {}", errors.join("\n"));
 }
 
 #[test]
