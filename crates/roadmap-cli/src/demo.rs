@@ -22,6 +22,11 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
         milestones: 20,
         labels: 12,
         comments: 2,
+        // A history that ends about now, so that the report's timeline has milestones due
+        // before and after today: issues are created 10 minutes apart and updated up to 30
+        // days later, milestones are due 30 to 50 days after the start.
+        epoch: chrono::Utc::now().timestamp()
+            - (issues as i64 * 600 + 86_400 * 31).max(86_400 * 45),
         ..RepoSpec::new("octo", "demo")
     };
     let sim = Simulator::start(SimConfig::default().repo(spec).latency(Latency::github())).await?;
@@ -184,6 +189,30 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
     if issues == 0 {
         bail!("nothing to show");
     }
+    plan(&project, out).await?;
+    let report_path = if tmp_used {
+        std::env::temp_dir().join("roadmap-demo-report.html")
+    } else {
+        root.join("roadmap-report.html")
+    };
+    let started = Instant::now();
+    crate::report::write(
+        &project,
+        crate::report::Format::Html,
+        Some(&report_path),
+        out,
+    )
+    .await?;
+    writeln!(
+        out,
+        "== 8. The roadmap report ({:.0} ms): {}",
+        started.elapsed().as_secs_f64() * 1000.0,
+        report_path.display()
+    )?;
+    writeln!(
+        out,
+        "   open it in a browser; `roadmap report --format markdown` writes it with Mermaid diagrams"
+    )?;
     if tmp_used {
         writeln!(
             out,
@@ -195,6 +224,85 @@ pub async fn run(dir: Option<PathBuf>, issues: u64, out: &mut impl Write) -> Res
             "\nThe project is in {}: try `roadmap -C {} issue list`.",
             root.display(),
             root.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// Step 7: a plan among the open issues of the first open milestone with a due date: the
+/// first becomes an epic with the others as sub-issues, and some wait for others.
+async fn plan(project: &Project, out: &mut impl Write) -> Result<()> {
+    let index = project.index().await?;
+    let milestones = index.milestone_progress(None).await;
+    index.close().await;
+    let Some(m) = milestones?
+        .into_iter()
+        .find(|m| m.state == "open" && m.due.is_some() && m.total - m.done >= 6)
+    else {
+        return Ok(());
+    };
+    let rows = project
+        .issues(&IssueQuery {
+            status: vec![StatusFilter::Open],
+            milestone: Some(m.title.clone()),
+            sort: SortKey::Number,
+            limit: Some(9),
+            ..IssueQuery::default()
+        })
+        .await?;
+    let key = |i: usize| {
+        rows[i]
+            .number
+            .map_or_else(|| rows[i].id.clone(), |n| format!("#{n}"))
+    };
+    // (issue, waits for, estimate in hours)
+    let waits: [(usize, &[usize], f64); 8] = [
+        (1, &[], 3.0),
+        (2, &[1], 5.0),
+        (3, &[2], 8.0),
+        (4, &[1], 2.0),
+        (5, &[3, 4], 4.0),
+        (6, &[5], 3.0),
+        (7, &[4], 1.0),
+        (8, &[6, 7], 2.0),
+    ];
+    let mut edited = 0;
+    for (i, on, hours) in waits {
+        if i >= rows.len() {
+            break;
+        }
+        let edit = IssueEdit {
+            parent: Some(Some(key(0))),
+            add_depends_on: on
+                .iter()
+                .filter(|d| **d < rows.len())
+                .map(|d| key(*d))
+                .collect(),
+            estimate: Some(hours),
+            ..IssueEdit::default()
+        };
+        project.edit_issue(&rows[i].id, &edit).await?;
+        edited += 1;
+    }
+    writeln!(
+        out,
+        "== 7. A plan for milestone {}: {} sub-issues of {}, with dependencies (local edits, pushed by the next sync)",
+        m.title,
+        edited,
+        key(0)
+    )?;
+    writeln!(out, "$ roadmap tree {}", key(0))?;
+    let index = project.index().await?;
+    let trees = index.trees(Some(&key(0))).await;
+    index.close().await;
+    for t in trees?.unwrap_or_default() {
+        writeln!(
+            out,
+            "{} {} ({}/{} done)",
+            key(0),
+            clip(&t.issue.title, 50),
+            t.done,
+            t.children.len()
         )?;
     }
     Ok(())

@@ -14,6 +14,7 @@ mod deps;
 mod json;
 mod local;
 mod render;
+mod report;
 mod sync;
 
 use std::io::Write;
@@ -121,6 +122,21 @@ enum Cmd {
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Draw the roadmap: milestones on a timeline, the dependency graph of open work with its
+    /// critical path, sub-issue trees and a burn-up per milestone; one self-contained HTML
+    /// file, or Markdown with Mermaid diagrams that GitHub draws.
+    #[command(
+        after_help = "Examples:\n  roadmap report                           # roadmap-report.html beside .roadmap/\n  roadmap report --format markdown -o ROADMAP.md\n  roadmap report --format markdown -o -    # to standard output"
+    )]
+    Report {
+        /// What to write.
+        #[arg(long, value_enum, default_value_t = report::Format::Html)]
+        format: report::Format,
+        /// Where to write it (`-`: standard output). Default: roadmap-report.html (.md for
+        /// Markdown) in the folder that holds .roadmap/.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Full-text search over issue titles and bodies.
     #[command(
@@ -827,6 +843,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Tree { id, json } => {
             deps::tree(&project()?, id.as_deref(), json, &mut out).await?;
+            ExitCode::SUCCESS
+        }
+        Cmd::Report { format, output } => {
+            if let Some(path) =
+                report::write(&project()?, format, output.as_deref(), &mut out).await?
+            {
+                writeln!(out, "Report written to {}", path.display())?;
+            }
             ExitCode::SUCCESS
         }
         Cmd::Search { query, limit, json } => {

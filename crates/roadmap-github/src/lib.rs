@@ -33,6 +33,7 @@ mod clock;
 mod listing;
 mod parse;
 mod points;
+mod relations;
 mod transport;
 mod windows;
 
@@ -48,8 +49,8 @@ use http::Method;
 use roadmap_cache::Cache;
 use roadmap_model::{
     IssuePatch, ListOptions, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Page,
-    RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, Timestamp, Tracker, TrackerError,
-    TrackerMetrics,
+    RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, SubIssuePlace, Timestamp, Tracker,
+    TrackerError, TrackerMetrics,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -1025,6 +1026,60 @@ impl Tracker for GitHub {
             )
             .await
         })
+    }
+
+    fn blocked_by(&self, number: u64) -> BoxFuture<'_, Result<Vec<RemoteIssue>, TrackerError>> {
+        Box::pin(self.related(number, relations::Listing::BlockedBy))
+    }
+
+    fn blocking(&self, number: u64) -> BoxFuture<'_, Result<Vec<RemoteIssue>, TrackerError>> {
+        Box::pin(self.related(number, relations::Listing::Blocking))
+    }
+
+    fn add_blocked_by(
+        &self,
+        number: u64,
+        blocker_id: u64,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        Box::pin(self.set_blocked_by(number, blocker_id, true))
+    }
+
+    fn remove_blocked_by(
+        &self,
+        number: u64,
+        blocker_id: u64,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        Box::pin(self.set_blocked_by(number, blocker_id, false))
+    }
+
+    fn sub_issues(&self, number: u64) -> BoxFuture<'_, Result<Vec<RemoteIssue>, TrackerError>> {
+        Box::pin(self.related(number, relations::Listing::SubIssues))
+    }
+
+    fn add_sub_issue(
+        &self,
+        parent: u64,
+        child_id: u64,
+        replace_parent: bool,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        Box::pin(self.set_sub_issue(parent, child_id, Some(replace_parent)))
+    }
+
+    fn remove_sub_issue(
+        &self,
+        parent: u64,
+        child_id: u64,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        Box::pin(self.set_sub_issue(parent, child_id, None))
+    }
+
+    fn move_sub_issue(
+        &self,
+        parent: u64,
+        child_id: u64,
+        place: SubIssuePlace,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        Box::pin(self.place_sub_issue(parent, child_id, place))
     }
 
     fn metrics(&self) -> TrackerMetrics {

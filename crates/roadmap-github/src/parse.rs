@@ -4,7 +4,8 @@
 //! refusal names the field (`field \`milestone.number\`: invalid type …`).
 
 use roadmap_model::{
-    RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, RemoteState, Timestamp,
+    RelationCounts, RemoteComment, RemoteIssue, RemoteLabel, RemoteMilestone, RemoteState,
+    Timestamp,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -98,6 +99,28 @@ struct WireIssue {
     created_at: Timestamp,
     updated_at: Timestamp,
     closed_at: Option<Timestamp>,
+    #[serde(default)]
+    issue_dependencies_summary: Option<DependencySummary>,
+    #[serde(default)]
+    sub_issues_summary: Option<SubIssueSummary>,
+}
+
+/// `issue_dependencies_summary`; a count that is missing or null reads as 0.
+#[derive(Deserialize)]
+struct DependencySummary {
+    #[serde(default)]
+    total_blocked_by: Option<u64>,
+    #[serde(default)]
+    total_blocking: Option<u64>,
+}
+
+/// `sub_issues_summary`.
+#[derive(Deserialize)]
+struct SubIssueSummary {
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default)]
+    completed: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +214,29 @@ pub fn issue(v: &Value) -> Result<RemoteIssue, String> {
         created_at: w.created_at,
         updated_at: w.updated_at,
         closed_at: w.closed_at,
+        relations: RelationCounts {
+            known: w.issue_dependencies_summary.is_some() || w.sub_issues_summary.is_some(),
+            blocked_by: w
+                .issue_dependencies_summary
+                .as_ref()
+                .and_then(|d| d.total_blocked_by)
+                .unwrap_or(0),
+            blocking: w
+                .issue_dependencies_summary
+                .as_ref()
+                .and_then(|d| d.total_blocking)
+                .unwrap_or(0),
+            sub_issues: w
+                .sub_issues_summary
+                .as_ref()
+                .and_then(|s| s.total)
+                .unwrap_or(0),
+            sub_issues_completed: w
+                .sub_issues_summary
+                .as_ref()
+                .and_then(|s| s.completed)
+                .unwrap_or(0),
+        },
     })
 }
 

@@ -32,6 +32,7 @@
 //! ```
 
 mod deps;
+mod plan;
 mod query;
 mod read;
 mod reconcile;
@@ -39,6 +40,7 @@ mod watch;
 mod write;
 
 pub use deps::{Blocked, Blocker, DependencyCheck, IssueRef, TreeNode, UnknownRef};
+pub use plan::{BurnupDay, GraphNode, OpenGraph};
 pub use read::{collect_rows, scan_issues};
 use write::*;
 
@@ -60,7 +62,7 @@ pub use query::{IssueQuery, IssueRow, SortKey, StatusFilter, sort_rows};
 pub use watch::{IndexWatcher, WatchError, WatchEvent};
 
 /// The schema version, kept in `PRAGMA user_version`; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 const SCHEMA: &str = include_str!("schema.sql");
 /// Rows written per transaction when reconciling.
 const BATCH: usize = 500;

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS issues (
     progress INTEGER,
     created TEXT,
     updated TEXT,
+    closed TEXT,
     number INTEGER,
     remote_state TEXT,
     labels TEXT NOT NULL,

@@ -29,9 +29,9 @@ impl Index<'_> {
         let rows: Vec<serde_json::Value> = good.iter().map(issue_json).collect();
         let rows = serde_json::Value::Array(rows).to_string();
         sqlx::query(
-            "INSERT OR IGNORE INTO issues(id, path, title, status, priority, priority_rank, milestone, estimate, progress, created, updated, number, remote_state, labels, assignees, body) \
+            "INSERT OR IGNORE INTO issues(id, path, title, status, priority, priority_rank, milestone, estimate, progress, created, updated, closed, number, remote_state, labels, assignees, body) \
              SELECT v->>'id', v->>'path', v->>'title', v->>'status', v->>'priority', v->>'rank', v->>'milestone', v->>'estimate', v->>'progress', \
-                    v->>'created', v->>'updated', v->>'number', v->>'remote_state', v->>'labels', v->>'assignees', v->>'body' \
+                    v->>'created', v->>'updated', v->>'closed', v->>'number', v->>'remote_state', v->>'labels', v->>'assignees', v->>'body' \
              FROM (SELECT value AS v FROM json_each(?))",
         )
         .bind(&rows)
@@ -147,6 +147,7 @@ pub(crate) fn issue_json(f: &ItemFile<Issue>) -> serde_json::Value {
         "progress": i.progress,
         "created": i.created.map(|t| t.to_string()),
         "updated": i.updated.map(|t| t.to_string()),
+        "closed": i.closed.map(|t| t.to_string()),
         "number": i.number(),
         "remote_state": i.remote.as_ref().and_then(|r| r.state.clone()),
         "labels": serde_json::to_string(&i.labels).unwrap_or_else(|_| "[]".into()),

@@ -91,6 +91,10 @@ pub struct Issue {
     /// When the issue was last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<Timestamp>,
+    /// When the issue was closed (GitHub's `closed_at`, or the time a local edit set it
+    /// `done`); none while it is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<Timestamp>,
     /// The GitHub side, once synced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteRef>,
@@ -125,6 +129,7 @@ impl Issue {
             parent: None,
             created: None,
             updated: None,
+            closed: None,
             remote: None,
             body: String::new(),
         }

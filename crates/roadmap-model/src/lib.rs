@@ -29,7 +29,8 @@ pub use tracker::{
     RemoteMilestone, RemoteState, Resume, Split, TrackerError, TrackerMetrics, Window,
 };
 pub use tracker::{
-    IssuePatch, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, Tracker,
+    IssuePatch, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, RelationCounts,
+    SubIssuePlace, Tracker,
 };
 pub use values::{CloseReason, ItemId, ParseValueError, Priority, Status, Timestamp};
 

@@ -68,6 +68,37 @@ pub struct RemoteIssue {
     pub updated_at: Timestamp,
     /// Closed.
     pub closed_at: Option<Timestamp>,
+    /// What the tracker's summaries say of its relations (all zero, `known: false`, from a
+    /// host that sends none).
+    #[serde(default)]
+    pub relations: RelationCounts,
+}
+
+/// How many relations an issue has, as GitHub's listings summarise them
+/// (`issue_dependencies_summary`, `sub_issues_summary`): a pull asks for the relations
+/// themselves only where these are not zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelationCounts {
+    /// Whether the tracker sent the summaries at all (hosts without the relation endpoints
+    /// do not).
+    pub known: bool,
+    /// Issues it waits for (`total_blocked_by`), open or closed.
+    pub blocked_by: u64,
+    /// Issues that wait for it (`total_blocking`).
+    pub blocking: u64,
+    /// Its sub-issues (`sub_issues_summary.total`).
+    pub sub_issues: u64,
+    /// Of which completed.
+    pub sub_issues_completed: u64,
+}
+
+/// Where to move a sub-issue among its siblings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubIssuePlace {
+    /// Just after the sub-issue with this database id.
+    After(u64),
+    /// Just before the sub-issue with this database id.
+    Before(u64),
 }
 
 /// A milestone as the tracker has it.
@@ -572,10 +603,86 @@ pub trait Tracker: Send + Sync {
     ) -> BoxFuture<'_, Result<RemoteComment, TrackerError>>;
     /// What the client has done so far.
     fn metrics(&self) -> TrackerMetrics;
+
+    /// The issues issue `number` waits for (GitHub's `blocked_by`), every page; they may
+    /// live in other repositories (`repository_url` says). A tracker without issue
+    /// dependencies answers [`TrackerError::NotFound`], as GitHub hosts without the
+    /// endpoints do.
+    fn blocked_by(&self, number: u64) -> BoxFuture<'_, Result<Vec<RemoteIssue>, TrackerError>> {
+        Box::pin(async move { Err(unsupported(number, "dependencies")) })
+    }
+    /// The issues that wait for issue `number` (GitHub's `blocking`), every page.
+    fn blocking(&self, number: u64) -> BoxFuture<'_, Result<Vec<RemoteIssue>, TrackerError>> {
+        Box::pin(async move { Err(unsupported(number, "dependencies")) })
+    }
+    /// Makes issue `number` wait for the issue with database id `blocker_id`. Already so is
+    /// no error.
+    fn add_blocked_by(
+        &self,
+        number: u64,
+        blocker_id: u64,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        let _ = blocker_id;
+        Box::pin(async move { Err(unsupported(number, "dependencies")) })
+    }
+    /// Issue `number` no longer waits for the issue with database id `blocker_id`. Already
+    /// so is no error.
+    fn remove_blocked_by(
+        &self,
+        number: u64,
+        blocker_id: u64,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        let _ = blocker_id;
+        Box::pin(async move { Err(unsupported(number, "dependencies")) })
+    }
+    /// The sub-issues of issue `number`, in their order, every page.
+    fn sub_issues(&self, number: u64) -> BoxFuture<'_, Result<Vec<RemoteIssue>, TrackerError>> {
+        Box::pin(async move { Err(unsupported(number, "sub-issues")) })
+    }
+    /// Makes the issue with database id `child_id` the last sub-issue of issue `parent`;
+    /// with `replace_parent`, even when it has another parent (else that is refused).
+    /// Already so is no error.
+    fn add_sub_issue(
+        &self,
+        parent: u64,
+        child_id: u64,
+        replace_parent: bool,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        let _ = (child_id, replace_parent);
+        Box::pin(async move { Err(unsupported(parent, "sub-issues")) })
+    }
+    /// The issue with database id `child_id` is no longer a sub-issue of `parent`. Already
+    /// so is no error.
+    fn remove_sub_issue(
+        &self,
+        parent: u64,
+        child_id: u64,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        let _ = child_id;
+        Box::pin(async move { Err(unsupported(parent, "sub-issues")) })
+    }
+    /// Moves sub-issue `child_id` of `parent` next to a sibling.
+    fn move_sub_issue(
+        &self,
+        parent: u64,
+        child_id: u64,
+        place: SubIssuePlace,
+    ) -> BoxFuture<'_, Result<(), TrackerError>> {
+        let _ = (child_id, place);
+        Box::pin(async move { Err(unsupported(parent, "sub-issues")) })
+    }
     /// The login of the user this tracker acts as (GitHub's `GET /user`), or `None` when it
     /// cannot tell: no token, or a token with no user behind it (a GitHub App installation).
     /// Used to check that an issue naming a local id was opened by us before linking it.
     fn viewer(&self) -> BoxFuture<'_, Result<Option<String>, TrackerError>> {
         Box::pin(async { Ok(None) })
+    }
+}
+
+/// What a tracker without issue relations answers: what GitHub hosts without the endpoints
+/// answer (404).
+fn unsupported(number: u64, what: &str) -> TrackerError {
+    TrackerError::NotFound {
+        what: format!("{what} of issue #{number} (this tracker has no issue {what})"),
     }
 }

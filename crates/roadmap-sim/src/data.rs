@@ -25,6 +25,9 @@ pub struct RepoSpec {
     pub comments: u64,
     /// Seed of the generator.
     pub seed: u64,
+    /// When the generated history starts, Unix seconds ([`EPOCH`] unless set): issue `n` is
+    /// created `n` × 10 minutes later, milestone `m` `m` days later and due 30 days after that.
+    pub epoch: i64,
 }
 
 impl RepoSpec {
@@ -52,6 +55,7 @@ impl RepoSpec {
             labels: 0,
             comments: 0,
             seed: 1,
+            epoch: EPOCH,
         }
     }
 }
@@ -216,6 +220,9 @@ pub struct World {
     /// Known users (assignable).
     pub users: Vec<User>,
     next_id: u64,
+    /// The host has no issue relations ([`Wire::relations`](crate::Wire::relations) off):
+    /// issues carry no relation summaries.
+    pub(crate) without_relations: bool,
 }
 
 /// Users the generator draws from; all can be assigned.
@@ -340,7 +347,7 @@ impl World {
             fates: HashMap::new(),
             next_number: 1,
             next_milestone: 1,
-            created_at: EPOCH - 86_400 * 365,
+            created_at: spec.epoch - 86_400 * 365,
             mangled: std::collections::BTreeSet::new(),
             blocked_by: BTreeMap::new(),
             sub_issues: BTreeMap::new(),
@@ -361,7 +368,7 @@ impl World {
         }
         for m in 0..spec.milestones {
             let id = self.next_id();
-            let created = EPOCH + m as i64 * 86_400;
+            let created = spec.epoch + m as i64 * 86_400;
             let closed = rng.random_ratio(1, 4);
             repo.milestones.insert(
                 m + 1,
@@ -398,7 +405,7 @@ impl World {
         }
         for n in 1..=total {
             let id = self.next_id();
-            let created = EPOCH + n as i64 * 600 + rng.random_range(0..600);
+            let created = spec.epoch + n as i64 * 600 + rng.random_range(0..600);
             // Comments bump `updated_at`, as on GitHub.
             let updated = created + 60 * spec.comments as i64 + rng.random_range(0..86_400 * 30);
             let closed = rng.random_ratio(1, 3);

@@ -329,6 +329,7 @@ impl Simulator {
     /// Generates the repositories and starts serving on 127.0.0.1.
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         let mut world = World::default();
+        world.without_relations = !config.wire.relations;
         for spec in &config.repos {
             world.add_repo(spec);
         }

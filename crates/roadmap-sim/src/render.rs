@@ -217,6 +217,12 @@ pub fn issue(u: &Urls, world: &World, r: &Repo, i: &IssueRec, counts: &Counts) -
             "total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0
         }
     });
+    if world.without_relations
+        && let Some(o) = v.as_object_mut()
+    {
+        o.remove("sub_issues_summary");
+        o.remove("issue_dependencies_summary");
+    }
     if i.is_pr {
         v["pull_request"] = json!({
             "url": format!("{base}/pulls/{}", i.number),

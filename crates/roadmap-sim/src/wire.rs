@@ -70,6 +70,11 @@ pub struct Wire {
     /// Authorization, X-GitHub-Api-Version) is a 400, as strict servers and proxies answer
     /// (default true).
     pub strict_headers: bool,
+    /// Issue relations: the dependency and sub-issue endpoints, and the summaries every
+    /// issue carries (`issue_dependencies_summary`, `sub_issues_summary`), as github.com has
+    /// them (default true). False: a host from before them (an older GitHub Enterprise
+    /// Server): no summaries, and the endpoints answer 404.
+    pub relations: bool,
 }
 
 impl Default for Wire {
@@ -94,6 +99,7 @@ impl Wire {
             abuse_wording: false,
             rate_limiting: true,
             strict_headers: true,
+            relations: true,
         }
     }
 

@@ -245,6 +245,7 @@ impl Mapping {
         }
         issue.created = Some(remote.created_at);
         issue.updated = Some(remote.updated_at);
+        issue.closed = remote.closed_at;
         issue.remote = Some(RemoteRef {
             number: remote.number,
             node_id: Some(remote.node_id.clone()).filter(|s| !s.is_empty()),
@@ -432,6 +433,7 @@ mod tests {
             created_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
             updated_at: Timestamp::parse("2026-01-02T00:00:00Z").unwrap(),
             closed_at: None,
+            relations: Default::default(),
         }
     }
 

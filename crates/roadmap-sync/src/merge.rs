@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use roadmap_model::Issue;
+use roadmap_model::{Issue, Status};
 use serde::Serialize;
 
 /// Which side wins a conflicting field.
@@ -206,6 +206,12 @@ pub fn merge3(base: Option<&Issue>, ours: &Issue, theirs: &Issue, prefer: Option
         ours,
         theirs,
     );
+    // When it was closed follows the merged status: GitHub's time when GitHub closed it,
+    // ours when it was closed here and not yet pushed.
+    out.closed = match out.status {
+        Status::Done => theirs.closed.or(ours.closed),
+        _ => None,
+    };
     Merged {
         issue: out,
         conflicts: m.conflicts,

@@ -41,6 +41,7 @@ fn issue(number: u64, title: &str) -> RemoteIssue {
         created_at: now(),
         updated_at: now(),
         closed_at: None,
+        relations: Default::default(),
     }
 }
 

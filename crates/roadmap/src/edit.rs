@@ -84,6 +84,10 @@ impl IssueEdit {
         if let Some(s) = self.status {
             let was_done = issue.status == Status::Done;
             issue.status = s;
+            issue.closed = match s {
+                Status::Done => issue.closed.filter(|_| was_done).or(Some(now)),
+                _ => None,
+            };
             if s != Status::Done {
                 issue.close_reason = None;
             } else if self.close_reason.is_some() || !was_done {

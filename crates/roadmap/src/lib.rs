@@ -53,6 +53,7 @@ pub use roadmap_cache as cache;
 pub use roadmap_github as github;
 pub use roadmap_index as index;
 pub use roadmap_model as model;
+pub use roadmap_report as report;
 #[cfg(feature = "simulator")]
 pub use roadmap_sim as simulator;
 pub use roadmap_store as store;

@@ -211,6 +211,24 @@ impl Project {
         Ok(Index::open(&self.store).await?)
     }
 
+    /// The roadmap report as of `today`, read from the index: render it with
+    /// [`Report::html`](roadmap_report::Report::html) or
+    /// [`Report::markdown`](roadmap_report::Report::markdown). Its heading is the repository
+    /// (`owner/name`), or the project's folder when none is set.
+    pub async fn report(&self, today: chrono::NaiveDate) -> Result<roadmap_report::Report> {
+        let title = match self.settings()?.repo {
+            Some(repo) => repo.to_string(),
+            None => self.dir().parent().and_then(Path::file_name).map_or_else(
+                || "roadmap".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        };
+        let index = self.index().await?;
+        let report = roadmap_report::Report::load(&index, title, today).await;
+        index.close().await;
+        Ok(report?)
+    }
+
     /// The index, or `None` when SQLite cannot be used at all (queries then scan the files).
     pub async fn index_or_scan(&self) -> Option<Index<'_>> {
         match Index::open(&self.store).await {

@@ -10,6 +10,7 @@
 mod embed;
 mod local;
 mod output;
+mod report;
 mod security;
 mod sync;
 mod terminal;

@@ -7,6 +7,7 @@
     clippy::print_stderr
 )]
 
+mod relations;
 mod wire;
 
 use std::sync::Arc;

@@ -58,6 +58,10 @@ fn one_issue(world: &World, urls: &Urls, repo_id: u64, n: u64) -> Value {
 
 /// The issue of `{n}`, or the answer to give instead.
 fn target(ctx: &Ctx<'_>, args: &[&str]) -> Result<u64, Box<Answer>> {
+    if !ctx.wire.relations {
+        // A host from before relations has no such routes.
+        return Err(Box::new(Answer::not_found()));
+    }
     let n = number(args).ok_or_else(|| Box::new(Answer::not_found()))?;
     if let Some(a) = fate_answer(ctx.world, ctx.urls, ctx.repo_id, n) {
         return Err(Box::new(a));

@@ -335,6 +335,7 @@ fn link(
     item.remote = theirs.remote.clone();
     item.created = theirs.created;
     item.updated = theirs.updated;
+    item.closed = theirs.closed;
     store.save(file)?;
     store.write_base(file, &crate::conflicts::render(&theirs))?;
     Ok(())
