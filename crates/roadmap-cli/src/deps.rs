@@ -28,6 +28,11 @@ pub async fn ready(
     if json {
         serde_json::to_writer(&mut *out, &rows)?;
         writeln!(out)?;
+    } else if rows.is_empty() {
+        writeln!(
+            out,
+            "No open issue is ready: each waits for another (see `roadmap blocked`), or none matches."
+        )?;
     } else {
         issue_table(out, rows)?;
     }
@@ -43,6 +48,10 @@ pub async fn blocked(project: &Project, json: bool, out: &mut impl Write) -> Res
     if json {
         serde_json::to_writer(&mut *out, &blocked)?;
         writeln!(out)?;
+        return Ok(());
+    }
+    if blocked.is_empty() {
+        writeln!(out, "No open issue waits for another.")?;
         return Ok(());
     }
     let rows: Vec<Vec<String>> = blocked

@@ -243,6 +243,7 @@ fn ready_blocked_and_check_follow_the_dependencies() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     ok(p, &["init", "--repo", "octo/demo"]);
+    assert_eq!(ok(p, &["blocked"]), "No open issue waits for another.\n");
     let design = created_id(&ok(
         p,
         &[
@@ -281,6 +282,7 @@ fn ready_blocked_and_check_follow_the_dependencies() {
     // With the listing's filters.
     assert!(ok(p, &["ready", "--assignee", "alice"]).contains(&design));
     assert!(!ok(p, &["ready", "--assignee", "bob"]).contains(&design));
+    assert!(ok(p, &["ready", "--assignee", "nobody"]).starts_with("No open issue is ready"));
     for waiting in [&build, &docs, &held] {
         assert!(!ready.contains(waiting.as_str()), "{ready}");
     }
