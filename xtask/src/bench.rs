@@ -878,11 +878,11 @@ pub fn run(quick: bool) -> Result<()> {
     writeln!(md, "## Local commands (whole processes, warm page cache)\n")?;
     writeln!(
         md,
-        "| issues | list --status open --assignee X | search | show | index rebuild | reconcile after one edit | list peak RSS |"
+        "| issues | list --status open --assignee X | search | show | report (HTML) | index rebuild | reconcile after one edit | list peak RSS |"
     )?;
-    writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|")?;
-    let (mut p_list, mut p_search, mut p_show, mut p_reconcile) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    let (mut p_list, mut p_search, mut p_show, mut p_reconcile, mut p_report) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for &n in &sizes {
         let dir = scratch()?;
         crate::gen_tree::generate(dir.path(), n, 100)?;
@@ -902,6 +902,7 @@ pub fn run(quick: bool) -> Result<()> {
         let (list, list_rss) = time(&["issue", "list", "--status", "open", "--assignee", "alice"])?;
         let (search, _) = time(&["search", "login crash"])?;
         let (show, _) = time(&["issue", "show", "gh-42"])?;
+        let (report, _) = time(&["report", "-o", "report.html"])?;
         let mut rebuild = Vec::new();
         for _ in 0..3 {
             rebuild.push(run_measured(&mut roadmap(p, &["index", "rebuild"]))?.0);
@@ -917,10 +918,11 @@ pub fn run(quick: bool) -> Result<()> {
         let reconcile = stats(reconcile);
         writeln!(
             md,
-            "| {n} | {} | {} | {} | {} | {} | {} MB |",
+            "| {n} | {} | {} | {} | {} | {} | {} | {} MB |",
             fmt_ms(&list),
             fmt_ms(&search),
             fmt_ms(&show),
+            fmt_ms(&report),
             fmt_s(&rebuild),
             fmt_ms(&reconcile),
             list_rss / 1024
@@ -929,16 +931,18 @@ pub fn run(quick: bool) -> Result<()> {
         p_search.push((n as f64, search.median * 1000.0));
         p_show.push((n as f64, show.median * 1000.0));
         p_reconcile.push((n as f64, reconcile.median * 1000.0));
+        p_report.push((n as f64, report.median * 1000.0));
         eprintln!(
-            "local {n}: list {:.1} ms, search {:.1} ms, rebuild {:.2} s",
+            "local {n}: list {:.1} ms, search {:.1} ms, report {:.1} ms, rebuild {:.2} s",
             list.median * 1000.0,
             search.median * 1000.0,
+            report.median * 1000.0,
             rebuild.median
         );
     }
     writeln!(
         md,
-        "\nEach local command opens the index and reconciles it with the files (a stat of every file) before answering, so these times include that check. \"Reconcile after one edit\" is `issue list --limit 1` right after rewriting one file.\n"
+        "\nEach local command opens the index and reconciles it with the files (a stat of every file) before answering, so these times include that check. \"Reconcile after one edit\" is `issue list --limit 1` right after rewriting one file. \"Report\" is `roadmap report` (the timeline, the dependency graph of about 3 % of the issues, the sub-issue trees of 8 %, a burn-up per milestone and every open issue, written to one HTML file).\n"
     )?;
     crate::plot::log_log(
         &plots.join("local.svg"),
@@ -950,6 +954,7 @@ pub fn run(quick: bool) -> Result<()> {
             series("search", &p_search),
             series("issue show", &p_show),
             series("reconcile after one edit", &p_reconcile),
+            series("report (HTML)", &p_report),
         ],
     )?;
     writeln!(md, "![local commands](bench/local.svg)\n")?;
@@ -1030,7 +1035,7 @@ fn push_bench(md: &mut String, quick: bool) -> Result<()> {
         md,
         "| writes | pacing bound (writes − 1) × spacing | push phase | ratio | whole process (pull first) | waited for spacing | secondary-limit answers |"
     )?;
-    writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|")?;
     writeln!(
         md,
         "| {writes} | {bound:.1} s | {push_s:.1} s | {:.2} | {t:.1} s (pull {:.2} s) | {waited:.1} s | {limited} |\n",

@@ -1,4 +1,5 @@
-//! A generator of realistic local trees for benchmarks: N issues over M milestones.
+//! A generator of realistic local trees for benchmarks: N issues over M milestones, about 3 %
+//! of them waiting for an earlier issue and 8 % of them sub-issues of an epic.
 
 use std::path::Path;
 
@@ -55,6 +56,17 @@ pub fn generate(dir: &Path, issues: usize, milestones: usize) -> Result<()> {
         issue.estimate = Some(((r >> 30) % 16) as f64);
         issue.created = Timestamp::from_unix(base + i as i64 * 60);
         issue.updated = Timestamp::from_unix(base + i as i64 * 60 + (r % 10_000) as i64);
+        if issue.status == Status::Done {
+            issue.closed = issue.updated;
+        }
+        if i % 33 == 5 {
+            // Waits for an earlier issue, at most 200 back: chains form.
+            let k = i - 1 - (r >> 40) as usize % i.min(200);
+            issue.depends_on = vec![format!("gh-{}", k + 1)];
+        }
+        if i % 50 > 0 && i % 50 <= 4 {
+            issue.parent = Some(format!("gh-{}", i - i % 50 + 1));
+        }
         issue.body = format!(
             "## Steps\n\n1. open the {}\n2. press {}\n\nExpected {} but saw {}.\n",
             w(6),

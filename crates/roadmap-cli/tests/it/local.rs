@@ -77,9 +77,20 @@ fn init_create_list_show_edit_close_search() {
             "v1",
         ],
     );
+    let show = |id: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(p, &["issue", "show", id, "--json"])).unwrap()
+    };
+    assert!(show(&a)["closed"].is_null());
     ok(p, &["issue", "close", &a]);
     let done = ok(p, &["issue", "list", "--status", "done", "--json"]);
     assert!(done.contains(&a) && !done.contains(&b));
+    // Closing stamps when (the burn-up's done line); editing a closed issue keeps it.
+    let closed = show(&a)["closed"].as_str().unwrap().to_owned();
+    ok(p, &["issue", "edit", &a, "--estimate", "2"]);
+    assert_eq!(show(&a)["closed"].as_str(), Some(closed.as_str()));
+    ok(p, &["issue", "edit", &a, "--status", "todo"]);
+    assert!(show(&a)["closed"].is_null(), "reopened");
+    ok(p, &["issue", "close", &a]);
     let status = ok(p, &["milestone", "status", "v1", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(

@@ -156,6 +156,12 @@ impl Project {
                 "#{} state_reason",
                 r.number
             );
+            assert_eq!(
+                l.closed.map(|t| t.0.timestamp()),
+                r.closed_at,
+                "#{} closed",
+                r.number
+            );
             let mut a = shape.labels.clone();
             a.sort();
             let mut b = r.labels.clone();
