@@ -44,8 +44,9 @@ impl Listing {
 }
 
 impl GitHub {
-    /// Every issue of a relation listing of issue `number`, all pages, fresh (a relation
-    /// change does not move the issue's `updated_at`, so a cached answer proves nothing).
+    /// Every issue of a relation listing of issue `number`, all pages. Each page is asked for
+    /// conditionally like every listing: a 304 proves the list unchanged (the ETag is the
+    /// list's own, whatever the issue's `updated_at` says).
     pub(crate) async fn related(
         &self,
         number: u64,
