@@ -103,10 +103,12 @@ struct WireIssue {
     issue_dependencies_summary: Option<DependencySummary>,
     #[serde(default)]
     sub_issues_summary: Option<SubIssueSummary>,
+    #[serde(default)]
+    parent_issue_url: Option<String>,
 }
 
 /// `issue_dependencies_summary`; a count that is missing or null reads as 0.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct DependencySummary {
     #[serde(default)]
     total_blocked_by: Option<u64>,
@@ -115,7 +117,7 @@ struct DependencySummary {
 }
 
 /// `sub_issues_summary`.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct SubIssueSummary {
     #[serde(default)]
     total: Option<u64>,
@@ -214,29 +216,23 @@ pub fn issue(v: &Value) -> Result<RemoteIssue, String> {
         created_at: w.created_at,
         updated_at: w.updated_at,
         closed_at: w.closed_at,
-        relations: RelationCounts {
-            known: w.issue_dependencies_summary.is_some() || w.sub_issues_summary.is_some(),
-            blocked_by: w
-                .issue_dependencies_summary
-                .as_ref()
-                .and_then(|d| d.total_blocked_by)
-                .unwrap_or(0),
-            blocking: w
-                .issue_dependencies_summary
-                .as_ref()
-                .and_then(|d| d.total_blocking)
-                .unwrap_or(0),
-            sub_issues: w
-                .sub_issues_summary
-                .as_ref()
-                .and_then(|s| s.total)
-                .unwrap_or(0),
-            sub_issues_completed: w
-                .sub_issues_summary
-                .as_ref()
-                .and_then(|s| s.completed)
-                .unwrap_or(0),
+        relations: {
+            let known = w.issue_dependencies_summary.is_some() || w.sub_issues_summary.is_some();
+            let DependencySummary {
+                total_blocked_by,
+                total_blocking,
+            } = w.issue_dependencies_summary.unwrap_or_default();
+            let SubIssueSummary { total, completed } = w.sub_issues_summary.unwrap_or_default();
+            RelationCounts {
+                known,
+                blocked_by: total_blocked_by.unwrap_or(0),
+                blocking: total_blocking.unwrap_or(0),
+                sub_issues: total.unwrap_or(0),
+                sub_issues_completed: completed.unwrap_or(0),
+            }
         },
+        parent_url: w.parent_issue_url,
+        links: None,
     })
 }
 

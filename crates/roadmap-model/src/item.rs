@@ -42,6 +42,10 @@ pub struct RemoteRef {
     /// The exact label GitHub holds for `priority` (e.g. `Priority: High`), likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_label: Option<String>,
+    /// GitHub's body still carries relations in its hidden block, from before they travelled
+    /// through GitHub's own dependencies and sub-issues: the next push moves them there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legacy_relations: bool,
 }
 
 /// An issue: front matter fields plus a Markdown body.

@@ -30,7 +30,7 @@ pub use tracker::{
 };
 pub use tracker::{
     IssuePatch, MilestonePatch, NewComment, NewIssue, NewLabel, NewMilestone, RelationCounts,
-    SubIssuePlace, Tracker,
+    RemoteLinks, SubIssuePlace, Tracker, reference_of_issue_url, repo_of_api_url,
 };
 pub use values::{CloseReason, ItemId, ParseValueError, Priority, Status, Timestamp};
 

@@ -72,6 +72,65 @@ pub struct RemoteIssue {
     /// host that sends none).
     #[serde(default)]
     pub relations: RelationCounts,
+    /// The API URL of its parent issue (`parent_issue_url`), when it is a sub-issue and the
+    /// host says so (github.com sends the key only for sub-issues).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_url: Option<String>,
+    /// Its relations themselves, in the project's spelling (`#12`, `owner/name#3`): filled by
+    /// a sync that read them from the tracker's relation endpoints; `None` when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<RemoteLinks>,
+}
+
+/// An issue's relations as the tracker holds them, spelled as the project's files spell
+/// references.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteLinks {
+    /// The issues it waits for (GitHub's `blocked_by`).
+    pub depends_on: Vec<String>,
+    /// The issues that wait for it (GitHub's `blocking`).
+    pub blocks: Vec<String>,
+    /// Its parent issue; `None` with `parent_known` false: not known (the host does not say).
+    pub parent: Option<String>,
+    /// Whether `parent` is known.
+    pub parent_known: bool,
+}
+
+impl RemoteIssue {
+    /// How another issue refers to this one: `#12` within `repository_url`'s repository,
+    /// `owner/name#12` from another.
+    pub fn reference_from(&self, repository_url: &str) -> String {
+        if self.repository_url.is_empty()
+            || self.repository_url.eq_ignore_ascii_case(repository_url)
+        {
+            return format!("#{}", self.number);
+        }
+        match repo_of_api_url(&self.repository_url) {
+            Some(repo) => format!("{repo}#{}", self.number),
+            None => format!("#{}", self.number),
+        }
+    }
+}
+
+/// `owner/name` of a repository's API URL (`https://api.github.com/repos/owner/name`, or a
+/// GitHub Enterprise `…/api/v3/repos/owner/name`).
+pub fn repo_of_api_url(url: &str) -> Option<String> {
+    let rest = url.rsplit_once("/repos/")?.1;
+    let mut parts = rest.trim_end_matches('/').split('/');
+    let (owner, name) = (parts.next()?, parts.next()?);
+    (parts.next().is_none() && !owner.is_empty() && !name.is_empty())
+        .then(|| format!("{owner}/{name}"))
+}
+
+/// How an issue's `parent_issue_url` (`…/repos/owner/name/issues/5`) refers to its parent,
+/// seen from an issue of `repository_url`: `#5`, or `owner/name#5` in another repository.
+pub fn reference_of_issue_url(url: &str, repository_url: &str) -> Option<String> {
+    let (repo_url, number) = url.trim_end_matches('/').rsplit_once("/issues/")?;
+    let number: u64 = number.parse().ok().filter(|n| *n > 0)?;
+    if repo_url.eq_ignore_ascii_case(repository_url) || repository_url.is_empty() {
+        return Some(format!("#{number}"));
+    }
+    Some(format!("{}#{number}", repo_of_api_url(repo_url)?))
 }
 
 /// How many relations an issue has, as GitHub's listings summarise them

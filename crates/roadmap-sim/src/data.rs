@@ -223,6 +223,8 @@ pub struct World {
     /// The host has no issue relations ([`Wire::relations`](crate::Wire::relations) off):
     /// issues carry no relation summaries.
     pub(crate) without_relations: bool,
+    /// A sub-issue names its parent (`parent_issue_url`; [`Wire::parent_urls`](crate::Wire::parent_urls)).
+    pub(crate) parent_urls: bool,
 }
 
 /// Users the generator draws from; all can be assigned.

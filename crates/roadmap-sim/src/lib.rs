@@ -330,6 +330,7 @@ impl Simulator {
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         let mut world = World::default();
         world.without_relations = !config.wire.relations;
+        world.parent_urls = config.wire.relations && config.wire.parent_urls;
         for spec in &config.repos {
             world.add_repo(spec);
         }

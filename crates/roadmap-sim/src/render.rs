@@ -112,6 +112,8 @@ pub struct Counts {
     blocking: std::collections::HashMap<u64, (u64, u64)>,
     /// By issue number: (closed, all) sub-issues.
     sub_issues: std::collections::HashMap<u64, (u64, u64)>,
+    /// By sub-issue number: its parent's number.
+    parent: std::collections::HashMap<u64, u64>,
 }
 
 impl Counts {
@@ -133,6 +135,9 @@ impl Counts {
         for (n, subs) in &r.sub_issues {
             let closed = subs.iter().map(|s| 1 - open(s)).sum();
             c.sub_issues.insert(*n, (closed, subs.len() as u64));
+            for s in subs {
+                c.parent.insert(*s, *n);
+            }
         }
         for i in r.issues.values() {
             if let Some(m) = i.milestone {
@@ -217,6 +222,12 @@ pub fn issue(u: &Urls, world: &World, r: &Repo, i: &IssueRec, counts: &Counts) -
             "total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0
         }
     });
+    // As github.com: the key only on a sub-issue (an issue without a parent has none).
+    if let Some(p) = counts.parent.get(&i.number)
+        && world.parent_urls
+    {
+        v["parent_issue_url"] = json!(format!("{base}/issues/{p}"));
+    }
     if world.without_relations
         && let Some(o) = v.as_object_mut()
     {

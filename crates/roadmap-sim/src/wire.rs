@@ -75,6 +75,10 @@ pub struct Wire {
     /// them (default true). False: a host from before them (an older GitHub Enterprise
     /// Server): no summaries, and the endpoints answer 404.
     pub relations: bool,
+    /// A sub-issue names its parent in every issue object (`parent_issue_url`, in GitHub's
+    /// OpenAPI description and seen live on a single issue; default true). Whether listings
+    /// carry it too is not established: false leaves the key out everywhere.
+    pub parent_urls: bool,
 }
 
 impl Default for Wire {
@@ -100,6 +104,7 @@ impl Wire {
             rate_limiting: true,
             strict_headers: true,
             relations: true,
+            parent_urls: true,
         }
     }
 

@@ -55,7 +55,7 @@ use serde::Serialize;
 pub use map::Mapping;
 pub use pull::{Events, pull};
 pub use push::{DEFAULT_LABEL_COLOR, Planned, PushOptions, PushReport, SyncReport, push, sync};
-pub use state::{LastRun, ProjectLock, STATE_VERSION, SyncState};
+pub use state::{LastRun, ProjectLock, RelationsMode, STATE_VERSION, SyncState};
 
 /// Whether a tracker error stops the whole run (waiting will not help within it): a rate limit
 /// past the longest wait, a refused token, a host that cannot be reached. Anything else fails
@@ -261,6 +261,9 @@ pub struct PullReport {
     pub api: TrackerMetrics,
     /// Watermarks after the pull.
     pub watermarks: BTreeMap<String, String>,
+    /// How issue relations travel, as far as the pulls so far have seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relations: Option<RelationsMode>,
 }
 
 impl PullReport {

@@ -44,6 +44,10 @@ pub struct Mapping {
     /// Whether estimate, progress, dependencies and the local id travel in a hidden comment at
     /// the end of the body; if not, they stay local.
     pub hidden_fields: bool,
+    /// Whether `depends_on`, `blocks` and `parent` travel as GitHub's own dependencies and
+    /// sub-issues (the sync sets it once it has seen that the repository has them); if not,
+    /// they travel in the hidden block with the other fields.
+    pub native_relations: bool,
 }
 
 impl Default for Mapping {
@@ -52,6 +56,7 @@ impl Default for Mapping {
             status_prefix: Some(STATUS_PREFIX.into()),
             priority_prefix: Some(PRIORITY_PREFIX.into()),
             hidden_fields: true,
+            native_relations: false,
         }
     }
 }
@@ -128,14 +133,17 @@ impl Mapping {
         }
         let mut body = issue.body.clone();
         if self.hidden_fields {
-            let hidden = Hidden {
+            let mut hidden = Hidden {
                 id: (!is_pulled_id(&issue.id)).then(|| issue.id.to_string()),
                 estimate: issue.estimate,
                 progress: issue.progress,
-                depends_on: issue.depends_on.clone(),
-                blocks: issue.blocks.clone(),
-                parent: issue.parent.clone(),
+                ..Hidden::default()
             };
+            // Natively, only what GitHub's endpoints cannot hold: another repository's issues.
+            let keep = |r: &&String| !self.native_relations || !travels_natively(r);
+            hidden.depends_on = issue.depends_on.iter().filter(keep).cloned().collect();
+            hidden.blocks = issue.blocks.iter().filter(keep).cloned().collect();
+            hidden.parent = issue.parent.as_ref().filter(keep).cloned();
             if hidden != Hidden::default()
                 && let Ok(json) = serde_json::to_string(&hidden)
             {
@@ -235,14 +243,38 @@ impl Mapping {
         if self.priority_prefix.is_some() {
             issue.priority = priority.as_ref().map_or(Priority::Medium, |x| x.0);
         }
+        let h = hidden.unwrap_or_default();
         if self.hidden_fields {
-            let h = hidden.unwrap_or_default();
             issue.estimate = h.estimate;
             issue.progress = h.progress;
-            issue.depends_on = h.depends_on;
-            issue.blocks = h.blocks;
-            issue.parent = h.parent;
         }
+        // Relations as GitHub's endpoints hold them when they were read; a hidden block written
+        // before they travelled there still counts (nothing it holds is lost) until a push
+        // moves it. Not read, with relations native: what GitHub holds is not known here, and
+        // the caller keeps the fields (a push records its own writes).
+        let legacy = h
+            .depends_on
+            .iter()
+            .chain(&h.blocks)
+            .chain(h.parent.iter())
+            .any(|r| travels_natively(r));
+        match &remote.links {
+            Some(links) => {
+                issue.depends_on = union(&links.depends_on, &h.depends_on);
+                issue.blocks = union(&links.blocks, &h.blocks);
+                if links.parent_known {
+                    issue.parent = links.parent.clone().or(h.parent);
+                }
+            }
+            None if self.native_relations => {}
+            None if self.hidden_fields => {
+                issue.depends_on = h.depends_on;
+                issue.blocks = h.blocks;
+                issue.parent = h.parent;
+            }
+            None => {}
+        }
+        let legacy_relations = legacy && (remote.links.is_some() || self.native_relations);
         issue.created = Some(remote.created_at);
         issue.updated = Some(remote.updated_at);
         issue.closed = remote.closed_at;
@@ -258,6 +290,7 @@ impl Mapping {
             body_form: form,
             status_label: status.map(|x| x.1),
             priority_label: priority.map(|x| x.1),
+            legacy_relations,
         });
         let hash = fingerprint(issue);
         if let Some(r) = issue.remote.as_mut() {
@@ -316,6 +349,23 @@ fn strip_prefix_loose<'a>(label: &'a str, prefix: &str) -> Option<&'a str> {
 /// A label's value as the value parsers spell it: `In Progress` is `in-progress`.
 fn loose_value(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join("-")
+}
+
+/// Whether a relation can travel through GitHub's endpoints: a reference to an issue of this
+/// repository (`#12`, a local id), not another repository's (`owner/name#12`).
+pub fn travels_natively(reference: &str) -> bool {
+    reference.starts_with('#') || !reference.contains('#')
+}
+
+/// `a`, then what `b` adds (compared ignoring case, as the index resolves references).
+fn union(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for x in b {
+        if !out.iter().any(|y| y.eq_ignore_ascii_case(x)) {
+            out.push(x.clone());
+        }
+    }
+    out
 }
 
 /// Whether an id is the `gh-<n>` of an issue first seen on GitHub.
@@ -434,6 +484,8 @@ mod tests {
             updated_at: Timestamp::parse("2026-01-02T00:00:00Z").unwrap(),
             closed_at: None,
             relations: Default::default(),
+            parent_url: None,
+            links: None,
         }
     }
 
@@ -445,6 +497,7 @@ mod tests {
                 status_prefix: Some("state/".into()),
                 priority_prefix: Some("P-".into()),
                 hidden_fields: true,
+                native_relations: false,
             },
         ] {
             let mut local = Issue::new(ItemId::new("3fa2b1c9").unwrap(), "Title");

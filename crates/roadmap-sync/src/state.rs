@@ -28,11 +28,32 @@ pub struct SyncState {
     /// Issues edited on both sides, left alone until resolved.
     #[serde(default)]
     pub conflicts: Vec<String>,
+    /// How issue relations travel to this repository, once a pull has seen (absent: not yet
+    /// known; they travel in the hidden block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relations: Option<RelationsMode>,
+    /// Whether the repository's issue listings name a sub-issue's parent
+    /// (`parent_issue_url`): until one is seen, a pull leaves `parent` as last synced.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parent_urls: bool,
     /// The last pull, kept apart in `sync/last-run.json` so that a pull that changed nothing
     /// leaves the committed files as they were (older `state.json` files that hold it still
     /// load).
     #[serde(default, skip_serializing)]
     pub last_run: Option<LastRun>,
+}
+
+/// How issue relations (`depends_on`, `blocks`, `parent`) travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RelationsMode {
+    /// Through GitHub's dependencies and sub-issues: its issues carry relation summaries.
+    Native,
+    /// In the hidden block: the host's issues carry no relation summaries.
+    Hidden,
+    /// In the hidden block: the host sends summaries, but its relation endpoints answered
+    /// 404 (turned off, or not for this token). Kept until the state is reset.
+    Unavailable,
 }
 
 /// A summary of the last pull.

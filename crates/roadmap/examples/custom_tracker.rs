@@ -42,6 +42,8 @@ fn issue(number: u64, title: &str) -> RemoteIssue {
         updated_at: now(),
         closed_at: None,
         relations: Default::default(),
+        parent_url: None,
+        links: None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Issues: the listing since the watermark, matched to files (by remote number, then by a
 //! pending create's intent), merged three-way, written in parallel batches beside the index.
 
+use super::relations::{Seen, read_links, respell};
 use super::*;
+use crate::state::RelationsMode;
 
 pub(super) enum Outcome {
     /// A dry run: this would be created (`true`) or updated (`false`).
@@ -18,6 +20,8 @@ pub(super) enum Outcome {
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn pull_issues(
+    tracker: &dyn Tracker,
+    (relations_mode, relations_seen): (Option<RelationsMode>, &mut Seen),
     mut pages: BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>>,
     store: &Store,
     index: &Index<'_>,
@@ -31,7 +35,12 @@ pub(super) async fn pull_issues(
     events: Events<'_>,
 ) -> Result<Option<Timestamp>, TrackerError> {
     let numbers = index.issue_numbers().await.map_err(index_failure)?;
+    let ids = numbers
+        .iter()
+        .filter_map(|(n, p)| Some((p.file_stem()?.to_str()?.to_ascii_lowercase(), *n)))
+        .collect();
     let ctx = Arc::new(IssueCtx {
+        ids,
         intents,
         viewer,
         fast: store.deferring_flush(),
@@ -92,7 +101,17 @@ pub(super) async fn pull_issues(
                     rejected_first = true;
                 }
             }
-            let items = counts.book(page, "issue", &mut failures);
+            let mut items = counts.book(page, "issue", &mut failures);
+            for (number, f, at) in
+                read_links(tracker, &mut items, relations_mode, relations_seen).await
+            {
+                seen.insert(number);
+                counts.fetched += 1;
+                counts.failed += 1;
+                max_seen = max_seen.max(Some(at));
+                min_failed = min_failed.min(Some(at)).or(Some(at));
+                failures.push(f);
+            }
             for batch in items.chunks(opts.batch_size.max(1)) {
                 for r in batch {
                     seen.insert(r.number);
@@ -197,6 +216,8 @@ pub(super) struct IssueCtx {
     /// Writes whatever holds local work (merges, conflicts), each flushed.
     store: Store,
     numbers: HashMap<u64, PathBuf>,
+    /// Remote numbers by local id (lower case), of the issues indexed when the pull began.
+    ids: HashMap<String, u64>,
     titles: Arc<HashMap<u64, String>>,
     mapping: Mapping,
     conflicted: HashSet<String>,
@@ -333,20 +354,42 @@ pub(super) fn apply_one(ctx: &IssueCtx, remote: &RemoteIssue) -> Outcome {
         Err(e) => return fail(e.to_string()),
     };
     let edited = locally_edited(file.item());
+    let id = file.item().id.clone();
+    let base_hash = file.item().remote.as_ref().and_then(|r| r.hash.clone());
+    let base = if edited {
+        base_hash.as_deref().and_then(|h| {
+            store
+                .read_base::<Issue>(&id)
+                .filter(|b| fingerprint(b.item()) == h)
+        })
+    } else {
+        None
+    };
+    // The relations GitHub holds, spelled as the file spells them; a parent the listing
+    // cannot tell stays as last synced.
+    let mut remote_spelled;
+    let mut remote = remote;
+    if let Some(links) = &remote.links {
+        remote_spelled = remote.clone();
+        let mut l = links.clone();
+        let number_of = |id: &str| ctx.ids.get(id).copied();
+        let mut spelled = vec![file.item()];
+        spelled.extend(base.as_ref().map(ItemFile::item));
+        respell(&mut l, &spelled, &number_of);
+        if !l.parent_known {
+            l.parent = base.as_ref().unwrap_or(&file).item().parent.clone();
+            l.parent_known = true;
+        }
+        remote_spelled.links = Some(l);
+        remote = &remote_spelled;
+    }
     let mut next = file.item().clone();
     ctx.mapping.apply_remote(&mut next, remote, title);
-    let id = file.item().id.clone();
     if edited {
-        let base_hash = file.item().remote.as_ref().and_then(|r| r.hash.clone());
         let incoming = next.remote.as_ref().and_then(|r| r.hash.clone());
         if base_hash == incoming && !ctx.conflicted.contains(id.as_str()) {
             return Outcome::LocalPending;
         }
-        let base = base_hash.as_deref().and_then(|h| {
-            store
-                .read_base::<Issue>(&id)
-                .filter(|b| fingerprint(b.item()) == h)
-        });
         let merged = merge3(base.as_ref().map(ItemFile::item), file.item(), &next, None);
         if !merged.conflicts.is_empty() {
             if ctx.dry_run {

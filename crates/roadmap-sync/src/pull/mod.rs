@@ -28,6 +28,7 @@ mod issues;
 mod labels;
 mod lost;
 mod milestones;
+mod relations;
 
 use self::issue_comments::pull_comments;
 use self::issues::{index_failure, pending_creates, pull_issues};
@@ -182,6 +183,7 @@ pub(crate) async fn pull_locked(
     }
 
     let mut seen_numbers = HashSet::new();
+    let mut relations_seen = relations::Seen::default();
     let mut issues_complete = false;
     let mut full_comments = None;
     if opts.issues && fatal.is_none() {
@@ -222,6 +224,8 @@ pub(crate) async fn pull_locked(
         };
         let issues = async {
             let r = pull_issues(
+                tracker,
+                (state.relations, &mut relations_seen),
                 pages,
                 &store,
                 index,
@@ -296,6 +300,9 @@ pub(crate) async fn pull_locked(
         events(SyncEvent::Finished(Phase::Lost));
     }
 
+    state.relations = relations_seen.mode(state.relations);
+    state.parent_urls |= relations_seen.parent_urls;
+    report.relations = state.relations;
     report.conflicts.sort();
     report.conflicts.dedup();
     report.api = diff(&before, &tracker.metrics());

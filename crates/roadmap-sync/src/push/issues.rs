@@ -1,5 +1,6 @@
 //! Issues: created (after a durable intent), updated field by field, closed and reopened.
 
+use super::relations::{Rels, push_relations};
 use super::*;
 
 /// What GitHub should hold for an issue, with a mapped label that the repository lacks
@@ -94,28 +95,52 @@ pub(super) async fn push_issue(
         return create_issue(p, f, shape, milestone).await;
     };
     let hash = issue.remote.as_ref().and_then(|r| r.hash.clone());
-    let base = p
+    let base_file = p
         .store
         .read_base::<Issue>(&issue.id)
-        .filter(|b| Some(fingerprint(b.item())) == hash)
+        .filter(|b| Some(fingerprint(b.item())) == hash);
+    let base = base_file
+        .as_ref()
         .map(|b| shape_of(&p.opts.mapping, &p.label_names, b.item()));
-    let (patch, fields) = patch_between(base.as_ref(), &shape, milestone);
+    let (mut patch, mut fields) = patch_between(base.as_ref(), &shape, milestone);
+    // Relations first, then the fields: an issue whose body still holds them in its hidden
+    // block (from before they travelled natively) is migrated, written natively and then
+    // its body without them.
+    let native = p.opts.mapping.native_relations;
+    let legacy = native && issue.remote.as_ref().is_some_and(|r| r.legacy_relations);
+    if legacy && patch.body.is_none() {
+        patch.body = Some(shape.body.clone());
+        fields.push("body");
+    }
+    let synced = if native {
+        let from = match (&base_file, legacy) {
+            (Some(b), false) => Rels::of(b.item()),
+            // No base to tell what GitHub holds: ours are added (an edge in place is no
+            // error), nothing is removed.
+            _ => Rels::default(),
+        };
+        let mut waiting = false;
+        let now = push_relations(p, &issue, number, &from, &mut waiting).await?;
+        if waiting {
+            p.waiting.push(issue.id.clone());
+        }
+        if p.stopped() {
+            return Ok(());
+        }
+        Some(now)
+    } else {
+        None
+    };
     let action = match (&patch.state, base.as_ref().map(|b| b.state)) {
         (Some(RemoteState::Closed), _) => "close",
         (Some(RemoteState::Open), Some(RemoteState::Closed)) => "reopen",
         _ => "update",
     };
     if fields.is_empty() {
-        // Only fields that do not travel changed: the file is in sync as it is.
+        // Only fields that do not travel (or relations, sent above) changed: the file is in
+        // sync as it is.
         if !p.opts.dry_run {
-            let mut synced = issue.clone();
-            if let Some(r) = synced.remote.as_mut() {
-                r.hash = Some(fingerprint(&issue));
-            }
-            *f.item_mut() = synced;
-            p.store.save_synced(f)?;
-            p.report.files_written += 1;
-            p.issues_written.push(f.clone());
+            settle(p, f, issue.clone(), synced)?;
         }
         return Ok(());
     }
@@ -135,7 +160,7 @@ pub(super) async fn push_issue(
                 "reopen" => p.report.reopened += 1,
                 _ => {}
             }
-            record(p, f, &r)?;
+            record(p, f, &r, synced)?;
         }
         Err(e) => {
             let _ = p.fail(describe(&issue), &e);
@@ -211,21 +236,34 @@ pub(super) async fn create_issue(
             }
         }
     }
-    if r.state == shape.state {
-        record(p, f, &r)?;
+    p.db_ids.insert(r.number, r.id);
+    let synced = if p.opts.mapping.native_relations {
+        let mut waiting = false;
+        let now = push_relations(p, &issue, r.number, &Rels::default(), &mut waiting).await?;
+        if waiting {
+            p.waiting.push(issue.id.clone());
+        }
+        Some(now)
     } else {
-        link(p.store, &p.opts.mapping, f, &r)?;
+        None
+    };
+    if r.state == shape.state {
+        record(p, f, &r, synced)?;
+    } else {
+        link(p.store, &p.opts.mapping, f, &r, synced)?;
         p.issues_written.push(f.clone());
     }
     intent::done(p.store, &intent_path)?;
     Ok(())
 }
 
-/// Records what GitHub now holds as the file's content and base.
+/// Records what GitHub now holds as the file's content and base; `synced`: the relations
+/// GitHub holds, when they travel natively (a relation not sent stays to push).
 pub(super) fn record(
     p: &mut Pusher<'_>,
     f: &mut ItemFile<Issue>,
     r: &RemoteIssue,
+    synced: Option<Rels>,
 ) -> Result<(), SyncError> {
     let mut next = f.item().clone();
     let title = p
@@ -234,8 +272,41 @@ pub(super) fn record(
         .find(|(_, n)| Some(**n) == r.milestone)
         .map(|(t, _)| t.clone());
     p.opts.mapping.apply_remote(&mut next, r, title);
-    *f.item_mut() = next;
-    p.store.save_synced(f)?;
+    p.db_ids.insert(r.number, r.id);
+    settle(p, f, next, synced)
+}
+
+/// Writes `next` as the file, in sync with GitHub except for the relations GitHub does not
+/// hold yet (`synced` says which it does): the base records those, the file keeps its own.
+fn settle(
+    p: &mut Pusher<'_>,
+    f: &mut ItemFile<Issue>,
+    mut next: Issue,
+    synced: Option<Rels>,
+) -> Result<(), SyncError> {
+    let hash = fingerprint(&next);
+    if let Some(r) = next.remote.as_mut() {
+        r.hash = Some(hash);
+    }
+    match synced.filter(|s| *s != Rels::of(&next)) {
+        None => {
+            *f.item_mut() = next;
+            p.store.save_synced(f)?;
+        }
+        Some(s) => {
+            let mut base = next.clone();
+            s.set_on(&mut base);
+            let hash = fingerprint(&base);
+            for i in [&mut base, &mut next] {
+                if let Some(r) = i.remote.as_mut() {
+                    r.hash = Some(hash.clone());
+                }
+            }
+            *f.item_mut() = next;
+            p.store.save(f)?;
+            p.store.write_base(f, &crate::conflicts::render(&base))?;
+        }
+    }
     p.report.files_written += 1;
     p.issues_written.push(f.clone());
     Ok(())

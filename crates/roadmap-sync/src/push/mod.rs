@@ -31,6 +31,7 @@ mod issue_comments;
 mod issues;
 mod labels;
 mod milestones;
+mod relations;
 
 use self::issue_comments::{fill_comment, push_comments, write_comments};
 use self::issues::{describe, may_have_local, push_issue, shape_of};
@@ -276,7 +277,7 @@ async fn resume(
                                 && r.body.as_deref().unwrap_or_default() == intent.body))
                 })
             {
-                link(store, mapping, &mut file, found)?;
+                link(store, mapping, &mut file, found, None)?;
                 report.resumed += 1;
                 report.files_written += 1;
             }
@@ -327,10 +328,18 @@ fn link(
     mapping: &Mapping,
     file: &mut ItemFile<Issue>,
     remote: &RemoteIssue,
+    synced: Option<relations::Rels>,
 ) -> Result<(), SyncError> {
     let mut theirs = file.item().clone();
     let title = remote.milestone.and(file.item().milestone.clone());
     mapping.apply_remote(&mut theirs, remote, title);
+    if let Some(s) = synced {
+        s.set_on(&mut theirs);
+        let hash = fingerprint(&theirs);
+        if let Some(r) = theirs.remote.as_mut() {
+            r.hash = Some(hash);
+        }
+    }
     let item = file.item_mut();
     item.remote = theirs.remote.clone();
     item.created = theirs.created;
@@ -357,6 +366,12 @@ struct Pusher<'a> {
     milestones_written: Vec<ItemFile<Milestone>>,
     since: Option<roadmap_model::Timestamp>,
     comments_since: Option<roadmap_model::Timestamp>,
+    /// Database ids by issue number, as far as this run has seen them.
+    db_ids: HashMap<u64, u64>,
+    /// Dependencies sent by this run.
+    edges_sent: HashSet<relations::Edge>,
+    /// Issues with a relation to an issue not created yet when they were pushed.
+    waiting: Vec<ItemId>,
 }
 
 impl Pusher<'_> {
@@ -397,6 +412,14 @@ async fn push_locked(
 ) -> Result<(), SyncError> {
     let store = index.store();
     let state = SyncState::load(store, tracker.full_name())?;
+    // Relations travel natively once a pull has seen that the repository has them.
+    let opts = &PushOptions {
+        mapping: Mapping {
+            native_relations: state.relations == Some(crate::RelationsMode::Native),
+            ..opts.mapping.clone()
+        },
+        ..opts.clone()
+    };
     let conflicted: HashSet<String> = crate::conflicts::ids(store).into_iter().collect();
     let milestones = store.load_all::<Milestone>()?;
     let issues = store.load_all::<Issue>()?;
@@ -425,6 +448,9 @@ async fn push_locked(
         milestones_written: Vec::new(),
         since: state.watermarks.get("issues").copied(),
         comments_since: state.watermarks.get("comments").copied(),
+        db_ids: HashMap::new(),
+        edges_sent: HashSet::new(),
+        waiting: Vec::new(),
     };
     events(SyncEvent::Started(Phase::Push));
 
@@ -512,6 +538,18 @@ async fn push_locked(
             done: done as u64 + 1,
             total: Some(total),
         });
+    }
+
+    // Relations to issues this run created, now that they have numbers.
+    for id in std::mem::take(&mut p.waiting) {
+        if p.stopped() {
+            break;
+        }
+        if let Ok(mut f) = store.get::<Issue>(&id)
+            && locally_edited(f.item())
+        {
+            push_issue(&mut p, &mut f).await?;
+        }
     }
 
     if !p.stopped() {
