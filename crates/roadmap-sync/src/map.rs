@@ -264,6 +264,8 @@ impl Mapping {
                 issue.blocks = union(&links.blocks, &h.blocks);
                 if links.parent_known {
                     issue.parent = links.parent.clone().or(h.parent);
+                } else if h.parent.is_some() {
+                    issue.parent = h.parent;
                 }
             }
             None if self.native_relations => {}

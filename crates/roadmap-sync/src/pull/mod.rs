@@ -183,7 +183,10 @@ pub(crate) async fn pull_locked(
     }
 
     let mut seen_numbers = HashSet::new();
-    let mut relations_seen = relations::Seen::default();
+    let mut relations_seen = relations::Seen {
+        parent_urls: state.parent_urls,
+        ..relations::Seen::default()
+    };
     let mut issues_complete = false;
     let mut full_comments = None;
     if opts.issues && fatal.is_none() {

@@ -21,7 +21,7 @@ pub(crate) struct Seen {
     pub unknown: bool,
     /// A relation endpoint answered 404.
     pub unavailable: bool,
-    /// A sub-issue named its parent.
+    /// A sub-issue named its parent (in this pull or one before).
     pub parent_urls: bool,
 }
 

@@ -471,7 +471,11 @@ async fn push_locked(
     let mut todo: Vec<ItemFile<Issue>> = Vec::new();
     for f in issues.items {
         let i = f.item();
-        if i.remote.as_ref().is_some_and(|r| r.lost.is_some()) || !locally_edited(i) {
+        // An issue whose body on GitHub still holds relations in its hidden block is migrated
+        // (see `push_issue`), edited or not.
+        let migrate =
+            opts.mapping.native_relations && i.remote.as_ref().is_some_and(|r| r.legacy_relations);
+        if i.remote.as_ref().is_some_and(|r| r.lost.is_some()) || !(locally_edited(i) || migrate) {
             continue;
         }
         // In conflict: recorded, or found by this run's pull (a dry run records nothing, yet

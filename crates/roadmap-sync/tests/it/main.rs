@@ -492,6 +492,7 @@ async fn a_dry_run_reports_the_plan_and_writes_nothing() {
 }
 
 mod push;
+mod relations;
 mod roundtrip;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,14 +31,14 @@ impl Project {
         self.push_with(&self.client(), PushOptions::default()).await
     }
 
-    fn new_issue(&self, id: &str, f: impl FnOnce(&mut Issue)) {
+    pub(crate) fn new_issue(&self, id: &str, f: impl FnOnce(&mut Issue)) {
         let mut i = Issue::new(ItemId::new(id).unwrap(), format!("new issue {id}"));
         i.body = format!("Body of {id}.\n");
         f(&mut i);
         self.store.create(i).unwrap();
     }
 
-    fn issue(&self, id: &str) -> Issue {
+    pub(crate) fn issue(&self, id: &str) -> Issue {
         self.store
             .get::<Issue>(&ItemId::new(id).unwrap())
             .unwrap()
