@@ -471,6 +471,8 @@ impl Config {
                 status_prefix: prefix("status_labels"),
                 priority_prefix: prefix("priority_labels"),
                 hidden_fields: self.get("hidden_fields") != Some("false"),
+                // The sync sets it once it has seen GitHub's relations.
+                native_relations: false,
             },
             label_color: self
                 .get("label_color")

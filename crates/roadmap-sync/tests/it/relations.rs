@@ -4,7 +4,12 @@
 //! edits made on GitHub, a host without relations, one whose listings do not name parents,
 //! and the migration of hidden blocks written before relations travelled natively.
 
-use roadmap_model::{IssuePatch, Tracker};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use roadmap_model::{
+    IssuePatch, NewComment, NewIssue, NewLabel, NewMilestone, Page, RemoteComment, RemoteIssue,
+    RemoteLabel, RemoteMilestone, Tracker, TrackerError, TrackerMetrics,
+};
 use roadmap_sync::{PushOptions, RelationsMode, SyncReport};
 
 use super::*;
@@ -437,4 +442,123 @@ async fn hidden_blocks_from_before_are_migrated_by_the_next_push() {
             Some(2.0)
         )
     );
+}
+
+/// GitHub with the relation endpoints turned off (the `Tracker` defaults: 404), while its
+/// issues still carry the summaries.
+struct NoRelationEndpoints<'a>(&'a GitHub);
+
+impl Tracker for NoRelationEndpoints<'_> {
+    fn full_name(&self) -> &str {
+        self.0.full_name()
+    }
+    fn list_issues(
+        &self,
+        opts: roadmap_model::ListOptions,
+    ) -> BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>> {
+        self.0.list_issues(opts)
+    }
+    fn list_milestones(&self) -> BoxStream<'_, Result<Page<RemoteMilestone>, TrackerError>> {
+        self.0.list_milestones()
+    }
+    fn list_labels(&self) -> BoxStream<'_, Result<Page<RemoteLabel>, TrackerError>> {
+        self.0.list_labels()
+    }
+    fn list_comments(
+        &self,
+        opts: roadmap_model::ListOptions,
+    ) -> BoxStream<'_, Result<Page<RemoteComment>, TrackerError>> {
+        self.0.list_comments(opts)
+    }
+    fn get_issue(&self, number: u64) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>> {
+        self.0.get_issue(number)
+    }
+    fn create_issue(&self, issue: NewIssue) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>> {
+        self.0.create_issue(issue)
+    }
+    fn update_issue(
+        &self,
+        number: u64,
+        patch: IssuePatch,
+    ) -> BoxFuture<'_, Result<RemoteIssue, TrackerError>> {
+        self.0.update_issue(number, patch)
+    }
+    fn create_milestone(
+        &self,
+        m: NewMilestone,
+    ) -> BoxFuture<'_, Result<RemoteMilestone, TrackerError>> {
+        self.0.create_milestone(m)
+    }
+    fn update_milestone(
+        &self,
+        number: u64,
+        patch: roadmap_model::MilestonePatch,
+    ) -> BoxFuture<'_, Result<RemoteMilestone, TrackerError>> {
+        self.0.update_milestone(number, patch)
+    }
+    fn create_label(&self, label: NewLabel) -> BoxFuture<'_, Result<RemoteLabel, TrackerError>> {
+        self.0.create_label(label)
+    }
+    fn create_comment(
+        &self,
+        n: u64,
+        c: NewComment,
+    ) -> BoxFuture<'_, Result<RemoteComment, TrackerError>> {
+        self.0.create_comment(n, c)
+    }
+    fn metrics(&self) -> TrackerMetrics {
+        self.0.metrics()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relation_endpoints_that_answer_404_switch_to_the_hidden_block() {
+    let p = project(plain(6)).await;
+    let gh = p.client();
+    let id = ids(&gh, &[1]).await;
+    gh.add_blocked_by(2, id[&1]).await.unwrap();
+    let off = NoRelationEndpoints(&gh);
+    let index = Index::open(&p.store).await.unwrap();
+    let r = pull(&off, &index, &PullOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    // The relations of #1 and #2 could not be read: reported, left for the next run; the rest
+    // is pulled.
+    assert_eq!(r.relations, Some(RelationsMode::Unavailable));
+    let mut failed: Vec<&str> = r.failures.iter().map(|f| f.what.as_str()).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, ["issue #1", "issue #2"], "{:?}", r.failures);
+    assert_eq!(p.local().len(), 4);
+    // Remembered: the next run reads no relation and takes #2 as its body says.
+    let r = roadmap_sync::sync(
+        &off,
+        &index,
+        &PullOptions::default(),
+        &PushOptions::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert!(r.pull.failures.is_empty(), "{:?}", r.pull.failures);
+    assert_eq!(p.local().len(), 6);
+    p.edit(3, |i| i.depends_on = vec!["#1".into()]);
+    let r = roadmap_sync::sync(
+        &off,
+        &index,
+        &PullOptions::default(),
+        &PushOptions::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    index.close().await;
+    assert!(r.push.failures.is_empty(), "{:?}", r.push.failures);
+    assert!(
+        p.remote_body(3)
+            .trim_end()
+            .ends_with("<!-- roadmap: {\"depends_on\":[\"#1\"]} -->"),
+        "{:?}",
+        p.remote_body(3)
+    );
+    assert_eq!(p.state().relations, Some(RelationsMode::Unavailable));
 }
