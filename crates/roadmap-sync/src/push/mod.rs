@@ -66,7 +66,9 @@ impl Default for PushOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Planned {
     /// `create`, `update`, `close`, `reopen`, `comment`, `create-milestone`,
-    /// `update-milestone`, `create-label`.
+    /// `update-milestone`, `create-label`, and for relations that travel natively
+    /// `add-dependency`, `remove-dependency` (`#5 waits for #2`), `add-sub-issue`
+    /// (`#8 under #9`), `remove-sub-issue` (`#8 from #9`).
     pub action: &'static str,
     /// The item (`issue 3fa2b1c9 "Title"`, `issue #12`, `label bug`).
     pub what: String,
