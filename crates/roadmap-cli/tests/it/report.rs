@@ -95,6 +95,18 @@ fn the_demo_ends_with_a_report_that_chromium_opens_without_errors() {
             && last.ends_with(&report.display().to_string()),
         "the demo's last step is the report: {last}"
     );
+    // Step 7's plan went to GitHub as its own relations: every one sent, none left.
+    let plan = out
+        .lines()
+        .skip_while(|l| !l.starts_with("== 7."))
+        .take_while(|l| !l.starts_with("== 8."))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        plan.contains("writes: 9 dependencies and 8 sub-issues, as GitHub's own")
+            && !plan.contains("failed"),
+        "{plan}"
+    );
     let html = fs_err::read_to_string(&report).unwrap();
     // Self-contained: the only address in it is SVG's namespace name (never fetched).
     let addresses = html.matches("http").count();
