@@ -102,6 +102,62 @@ fn every_response_body_matches_githubs_schemas() {
         &env.get("/repos/octo/nope").json(),
     );
 
+    // Relations: a sub-issue names its parent (`parent_issue_url`), as every issue object of
+    // GitHub's schema may; an issue without a parent has no such key (as live).
+    let child = env.get("/repos/octo/demo/issues/6").json()["id"].clone();
+    let blocker = env.get("/repos/octo/demo/issues/7").json()["id"].clone();
+    let added = env.send(
+        "POST",
+        "/repos/octo/demo/issues/5/sub_issues",
+        json!({ "sub_issue_id": child }),
+    );
+    assert_eq!(added.status, 201);
+    check(
+        "parent after adding",
+        &schema("issue.schema.json"),
+        &added.json(),
+    );
+    let dep = env.send(
+        "POST",
+        "/repos/octo/demo/issues/6/dependencies/blocked_by",
+        json!({ "issue_id": blocker }),
+    );
+    assert_eq!(dep.status, 201);
+    let six = env.get("/repos/octo/demo/issues/6").json();
+    check("sub-issue", &schema("issue.schema.json"), &six);
+    assert!(
+        six["parent_issue_url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/repos/octo/demo/issues/5")),
+        "{}",
+        six["parent_issue_url"]
+    );
+    assert_eq!(six["issue_dependencies_summary"]["total_blocked_by"], 1);
+    let five = env.get("/repos/octo/demo/issues/5").json();
+    assert!(five.get("parent_issue_url").is_none());
+    assert_eq!(five["sub_issues_summary"]["total"], 1);
+    for (what, path) in [
+        ("sub-issue list", "/repos/octo/demo/issues/5/sub_issues"),
+        (
+            "blocked-by list",
+            "/repos/octo/demo/issues/6/dependencies/blocked_by",
+        ),
+        (
+            "blocking list",
+            "/repos/octo/demo/issues/7/dependencies/blocking",
+        ),
+        (
+            "issue list with relations",
+            "/repos/octo/demo/issues?state=all&per_page=100",
+        ),
+    ] {
+        check(
+            what,
+            &schema("issue-list.schema.json"),
+            &env.get(path).json(),
+        );
+    }
+
     // Writes answer with the same shapes.
     let created = env.send("POST", "/repos/octo/demo/issues", json!({"title": "new", "body": "b", "labels": ["bug", "brand-new"], "assignees": ["alice"], "milestone": 1}));
     assert_eq!(created.status, 201);
