@@ -569,6 +569,12 @@ fn simulator_throughput(md: &mut String) -> Result<()> {
 }
 
 pub fn run(quick: bool) -> Result<()> {
+    build()?;
+    run_built(quick)
+}
+
+/// Builds the release binaries the benchmarks run.
+pub fn build() -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "build",
@@ -583,6 +589,10 @@ pub fn run(quick: bool) -> Result<()> {
     if !status.success() {
         bail!("building roadmap failed");
     }
+    Ok(())
+}
+
+fn run_built(quick: bool) -> Result<()> {
     let mut md = String::new();
     let machine = machine();
     writeln!(
@@ -868,6 +878,7 @@ pub fn run(quick: bool) -> Result<()> {
 
     // 3. Push.
     push_bench(&mut md, quick)?;
+    relations_bench(&mut md, quick)?;
 
     // 4. Local commands as whole processes.
     let sizes: Vec<usize> = if quick {
@@ -1047,5 +1058,99 @@ fn push_bench(md: &mut String, quick: bool) -> Result<()> {
         "The push phase is the bound plus one write's round trip: everything else (reading 1,000 files, intents, file and index writes) overlaps the waits. GraphQL batching would not move the bound (decision 0003).\n"
     )?;
     eprintln!("push: {writes} writes in {push_s:.1} s (bound {bound:.1} s), {limited} limited");
+    Ok(())
+}
+
+/// A full pull of a repository with GitHub's own relations against the same repository
+/// without them: the extra requests are one per related issue's non-empty list, whatever the
+/// repository's size (decision 0011). `cargo xtask bench-relations [--quick]` runs it alone.
+pub fn relations_bench(md: &mut String, quick: bool) -> Result<()> {
+    let n: u64 = if quick { 2_000 } else { 10_000 };
+    // 150 dependencies among 300 issues (#2k waits for #2k-1), 10 epics of 5 sub-issues.
+    let (deps, epics, per_epic) = (150u64, 10u64, 5u64);
+    let runs = if quick { 1 } else { 3 };
+    writeln!(
+        md,
+        "## Pull with GitHub's dependencies and sub-issues\n\n`roadmap sync pull --full --json` as a whole process, {n} issues, in-process simulator with GitHub's latency model (cursor listing), {runs} run(s) each, fresh project each run. \"Related\": {deps} dependencies among {} issues and {epics} epics of {per_epic} sub-issues; the baseline is the same repository without them.\n",
+        deps * 2
+    )?;
+    writeln!(
+        md,
+        "| repository | pull (median) | API calls | relation lists read | files with relations |"
+    )?;
+    writeln!(md, "|---|---:|---:|---:|---:|")?;
+    let mut base_median = 0.0;
+    for related in [false, true] {
+        let sim = start_sim(n, 6, 0, Wire::github())?;
+        if related {
+            sim.sim.with_world(|w| {
+                if let Some(r) = w.repos.values_mut().find(|r| r.name == "demo") {
+                    for k in 1..=deps {
+                        r.blocked_by.insert(2 * k, vec![2 * k - 1]);
+                    }
+                    for e in 0..epics {
+                        let parent = 1_000 + e * 10;
+                        r.sub_issues
+                            .insert(parent, (1..=per_epic).map(|c| parent + c).collect());
+                    }
+                }
+            });
+        }
+        let url = sim.sim.url();
+        let mut times = Vec::new();
+        let (mut calls, mut lists, mut with) = (0, 0, 0);
+        for _ in 0..runs {
+            let dir = scratch()?;
+            roadmap(dir.path(), &["init", "--repo", "octo/demo"]).output()?;
+            sim.sim.reset_metrics();
+            let (t, _, out) = run_measured(&mut roadmap(
+                dir.path(),
+                &["sync", "pull", "--full", "--json", "--api-url", &url],
+            ))?;
+            let r: serde_json::Value = serde_json::from_str(&out).context("pull report")?;
+            calls = r["api"]["endpoints"]
+                .as_object()
+                .map_or(0, |e| e.values().filter_map(|v| v["calls"].as_u64()).sum());
+            lists = r["api"]["endpoints"].as_object().map_or(0, |e| {
+                e.iter()
+                    .filter(|(k, _)| k.contains("/dependencies/") || k.contains("/sub_issues"))
+                    .filter_map(|(_, v)| v["calls"].as_u64())
+                    .sum()
+            });
+            let store = roadmap_store::Store::open(dir.path())?;
+            with = store
+                .load_all::<roadmap_model::Issue>()?
+                .items
+                .iter()
+                .filter(|f| {
+                    let i = f.item();
+                    !i.depends_on.is_empty() || !i.blocks.is_empty() || i.parent.is_some()
+                })
+                .count();
+            times.push(t);
+        }
+        let s = stats(times);
+        if !related {
+            base_median = s.median;
+        }
+        writeln!(
+            md,
+            "| {} | {} | {calls} | {lists} | {with} |",
+            if related {
+                format!(
+                    "related ({:.2}× the baseline)",
+                    s.median / base_median.max(0.001)
+                )
+            } else {
+                "no relations (baseline)".to_owned()
+            },
+            fmt_s(&s)
+        )?;
+        eprintln!("relations: related={related} {calls} calls, {lists} relation lists");
+    }
+    writeln!(
+        md,
+        "\nThe parents come with the listing (`parent_issue_url`): no sub-issue list is read. Each dependency costs two lists (one per side, read where the summaries say so), eight at a time beside the listing.\n"
+    )?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Repository tasks: `cargo xtask gen-tree DIR [--issues N] [--milestones M]`,
-//! `cargo xtask bench [--quick]`, `cargo xtask reliability [--quick]`.
+//! `cargo xtask bench [--quick]`, `cargo xtask bench-relations [--quick]` (one section of
+//! the benchmarks, printed), `cargo xtask reliability [--quick]`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -32,8 +33,17 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("bench") => bench::run(args.iter().any(|a| a == "--quick")),
+        Some("bench-relations") => {
+            bench::build()?;
+            let mut md = String::new();
+            bench::relations_bench(&mut md, args.iter().any(|a| a == "--quick"))?;
+            print!("{md}");
+            Ok(())
+        }
         Some("reliability") => reliability::run(args.iter().any(|a| a == "--quick")),
-        _ => bail!("usage: cargo xtask <gen-tree DIR|bench [--quick]|reliability [--quick]>"),
+        _ => bail!(
+            "usage: cargo xtask <gen-tree DIR|bench [--quick]|bench-relations [--quick]|reliability [--quick]>"
+        ),
     }
 }
 
