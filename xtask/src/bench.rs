@@ -1150,7 +1150,7 @@ pub fn relations_bench(md: &mut String, quick: bool) -> Result<()> {
     }
     writeln!(
         md,
-        "\nThe parents come with the listing (`parent_issue_url`): no sub-issue list is read. Each dependency costs two lists (one per side, read where the summaries say so), eight at a time beside the listing.\n"
+        "\nThe parents come with the listing (`parent_issue_url`): no sub-issue list is read. Each dependency costs two lists (one per side, read only where the summaries say so); they are read up to 8 pages ahead of the page being applied and share the client's read slots (`workers`, 8) with the listing, so 300 lists of ~103 ms each cost at least 300 × 0.103 / 8 ≈ 3.9 s of slot time on top of the listing's.\n"
     )?;
     Ok(())
 }

@@ -1,9 +1,14 @@
 //! Issues: the listing since the watermark, matched to files (by remote number, then by a
 //! pending create's intent), merged three-way, written in parallel batches beside the index.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::relations::{Seen, read_links, respell};
 use super::*;
 use crate::state::RelationsMode;
+
+/// Pages whose relations are read ahead of the page being applied.
+const PAGES_AHEAD: usize = 8;
 
 pub(super) enum Outcome {
     /// A dry run: this would be created (`true`) or updated (`false`).
@@ -22,7 +27,7 @@ pub(super) enum Outcome {
 pub(super) async fn pull_issues(
     tracker: &dyn Tracker,
     (relations_mode, relations_seen): (Option<RelationsMode>, &mut Seen),
-    mut pages: BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>>,
+    pages: BoxStream<'_, Result<Page<RemoteIssue>, TrackerError>>,
     store: &Store,
     index: &Index<'_>,
     opts: &PullOptions,
@@ -65,16 +70,38 @@ pub(super) async fn pull_issues(
     let mut failures = Vec::new();
     let mut conflicts = Vec::new();
     let mut files_written = 0u64;
+    // Each page's relations are read as it arrives, a few pages ahead of the one being
+    // applied, so that their requests share the read slots with the listing instead of
+    // holding it up.
+    let parent_urls = AtomicBool::new(relations_seen.parent_urls);
+    let mut pages = pages
+        .map(|page| {
+            let parent_urls = &parent_urls;
+            async move {
+                let mut page = page?;
+                let mut seen = Seen {
+                    parent_urls: parent_urls.load(Ordering::Relaxed),
+                    ..Seen::default()
+                };
+                let failed = read_links(tracker, &mut page.items, relations_mode, &mut seen).await;
+                if seen.parent_urls {
+                    parent_urls.store(true, Ordering::Relaxed);
+                }
+                Ok::<_, TrackerError>((page, failed, seen))
+            }
+        })
+        .buffered(PAGES_AHEAD);
     let files = async {
         let listed = loop {
             let Some(page) = pages.next().await else {
                 fetched.send_replace(Some(true));
                 break Ok(());
             };
-            let mut page = match page {
+            let (mut page, unread, page_seen) = match page {
                 Ok(p) => p,
                 Err(e) => break Err(e),
             };
+            relations_seen.merge(page_seen);
             let resume = page.resume.take();
             if resume.as_ref().is_some_and(|r| r.windows.is_empty()) {
                 // The last page of a split listing: nothing more will be fetched.
@@ -101,10 +128,8 @@ pub(super) async fn pull_issues(
                     rejected_first = true;
                 }
             }
-            let mut items = counts.book(page, "issue", &mut failures);
-            for (number, f, at) in
-                read_links(tracker, &mut items, relations_mode, relations_seen).await
-            {
+            let items = counts.book(page, "issue", &mut failures);
+            for (number, f, at) in unread {
                 seen.insert(number);
                 counts.fetched += 1;
                 counts.failed += 1;

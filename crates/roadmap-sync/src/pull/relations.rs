@@ -26,6 +26,14 @@ pub(crate) struct Seen {
 }
 
 impl Seen {
+    /// Adds what another part of the same pull saw.
+    pub fn merge(&mut self, other: Seen) {
+        self.known |= other.known;
+        self.unknown |= other.unknown;
+        self.unavailable |= other.unavailable;
+        self.parent_urls |= other.parent_urls;
+    }
+
     /// The mode for the next run, from the last one's and what this pull saw.
     pub fn mode(self, before: Option<RelationsMode>) -> Option<RelationsMode> {
         if self.unavailable || before == Some(RelationsMode::Unavailable) {
@@ -76,16 +84,23 @@ pub(crate) async fn read_links(
             let spell = |list: Vec<RemoteIssue>| -> Vec<String> {
                 list.iter().map(|o| o.reference_from(from)).collect()
             };
-            let depends_on = if r.relations.blocked_by > 0 {
-                tracker.blocked_by(r.number).await.map(spell)
-            } else {
-                Ok(Vec::new())
-            };
-            let blocks = if r.relations.blocking > 0 {
-                tracker.blocking(r.number).await.map(spell)
-            } else {
-                Ok(Vec::new())
-            };
+            // Both sides at once: each is one request.
+            let (depends_on, blocks) = futures::join!(
+                async {
+                    if r.relations.blocked_by > 0 {
+                        tracker.blocked_by(r.number).await.map(spell)
+                    } else {
+                        Ok(Vec::new())
+                    }
+                },
+                async {
+                    if r.relations.blocking > 0 {
+                        tracker.blocking(r.number).await.map(spell)
+                    } else {
+                        Ok(Vec::new())
+                    }
+                }
+            );
             let links = depends_on.and_then(|depends_on| {
                 Ok(RemoteLinks {
                     depends_on,
